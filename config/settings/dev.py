@@ -1,0 +1,10 @@
+"""Local development and the `make run` demo: debug on, a throwaway key."""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+
+from .base import *  # noqa: F403
+from .base import SECRET_KEY
+
+SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-never-use-in-production"

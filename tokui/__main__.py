@@ -1,0 +1,5 @@
+import sys
+
+from tokui.cli import main
+
+sys.exit(main())

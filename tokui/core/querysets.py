@@ -1,0 +1,43 @@
+"""Row-level scope, enforced in one place.
+
+Every list, detail, search, API call and export reads customers (and rows that hang
+off a customer) through ``.restrict(user, action)``. A model opts in by naming the
+permission resource it belongs to and the lookup path from it to its customer.
+"""
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+from tokui.users.choices import Scope
+from tokui.users.roles import scope_for
+
+
+class RestrictedQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view"):
+        scope = scope_for(user, self.model.scope_resource, action)
+        if scope is None:
+            return self.none()
+        if scope == Scope.ALL:
+            return self
+        return self.filter(customer_scope_q(user, scope, self.model.scope_customer_path))
+
+
+def customer_scope_q(user, scope: str, path: str) -> Q:
+    """The condition that limits rows reached through ``path`` to the user's customers.
+
+    ``path`` is the lookup prefix from the queried model to the customer ("" for the
+    customer itself, "customer__" for a person).
+    """
+    from tokui.customers.models import Customer  # the kernel knows the card, not vice versa
+
+    if scope == Scope.AREA:
+        if user.area_id is None:
+            return Q(pk__in=[])
+        return Q(**{f"{path}area__path__startswith": user.area.path})
+    if scope == Scope.OWN:
+        # EXISTS, not a join, so a customer with several assignees is not repeated.
+        assigned = Customer.assigned_users.through.objects.filter(
+            customer_id=OuterRef(f"{path}pk" if path else "pk"), user_id=user.pk
+        )
+        return Q(**{f"{path}owner_id": user.pk}) | Q(Exists(assigned))
+    raise ValueError(f"unknown scope {scope!r}")

@@ -1,0 +1,61 @@
+"""Reads of customer cards, always restricted to what the user may see."""
+
+from django.db.models import Count, Q, QuerySet
+
+from tokui.core.text import digits_only, search_key
+
+from .models import Address, Consent, Customer, Person
+
+# A query with at least this many digits (and nothing but phone punctuation) is also
+# matched against phone numbers.
+MIN_PHONE_DIGITS = 3
+
+
+def customer_search(queryset: QuerySet[Customer], query: str) -> QuerySet[Customer]:
+    """Match code, name, reading (any kana width or script) and phone digits."""
+    key = search_key(query)
+    if not key:
+        return queryset
+    condition = Q(search_text__contains=key)
+    digits = digits_only(query)
+    if len(digits) >= MIN_PHONE_DIGITS and len(digits) >= len(key) - 4:
+        condition |= Q(phone_digits__contains=digits)
+    return queryset.filter(condition)
+
+
+def customer_list(*, user, action: str = "view") -> QuerySet[Customer]:
+    return Customer.objects.restrict(user, action).select_related("owner", "area")
+
+
+def customer_get(*, user, code: str, action: str = "view") -> Customer | None:
+    """The customer with ``code`` if the user may act on it, else None (shown as 404)."""
+    return customer_list(user=user, action=action).filter(code=code).first()
+
+
+def can_act_on(*, user, customer: Customer, action: str) -> bool:
+    return Customer.objects.restrict(user, action).filter(pk=customer.pk).exists()
+
+
+def person_list(*, user, action: str = "view") -> QuerySet[Person]:
+    return Person.objects.restrict(user, action).select_related("customer")
+
+
+def person_get(*, user, pk: int, action: str = "view") -> Person | None:
+    return person_list(user=user, action=action).filter(pk=pk).first()
+
+
+def address_get(*, user, pk: int, action: str = "view") -> Address | None:
+    return Address.objects.restrict(user, action).select_related("customer").filter(pk=pk).first()
+
+
+def consents_by_channel(*, customer: Customer) -> dict[str, Consent]:
+    return {c.channel: c for c in customer.consents.all()}
+
+
+def customer_counts_by_status() -> list[dict]:
+    """Company-wide counts per status and area: aggregates, no personal data."""
+    return list(
+        Customer.objects.values("status", "area__name")
+        .annotate(total=Count("id"))
+        .order_by("area__name", "status")
+    )

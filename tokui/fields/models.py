@@ -1,0 +1,172 @@
+"""Configurable fields of the customer card (CARD-2, CARD-3, CARD-4)."""
+
+import re
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from tokui.core.models import BaseModel
+from tokui.core.validators import validate_phone
+
+from .choices import Category, FieldType, Maintenance
+
+validate_field_key = RegexValidator(
+    r"^[a-z][a-z0-9_]{0,62}\Z",
+    _("Use lower-case letters, digits and underscores, starting with a letter."),
+)
+
+TEXT_MAX_LENGTH = 500
+LONG_TEXT_MAX_LENGTH = 10_000
+
+
+class FieldDefinition(BaseModel):
+    """One field an administrator added to the card; values live on the customer by ``key``."""
+
+    key = models.CharField(_("key"), max_length=63, unique=True, validators=[validate_field_key])
+    label = models.CharField(_("label"), max_length=100)
+    label_ja = models.CharField(_("label (Japanese)"), max_length=100, blank=True)
+    label_ko = models.CharField(_("label (Korean)"), max_length=100, blank=True)
+    field_type = models.CharField(_("type"), max_length=16, choices=FieldType.choices)
+    category = models.CharField(_("category"), max_length=16, choices=Category.choices)
+    maintenance = models.CharField(
+        _("maintenance class"),
+        max_length=16,
+        choices=Maintenance.choices,
+        default=Maintenance.DYNAMIC,
+    )
+    required = models.BooleanField(_("required"), default=False)
+    choices = models.JSONField(
+        _("choices"),
+        default=list,
+        blank=True,
+        help_text=_("For choice fields: the allowed values."),
+    )
+    min_value = models.DecimalField(
+        _("minimum"), max_digits=18, decimal_places=4, null=True, blank=True
+    )
+    max_value = models.DecimalField(
+        _("maximum"), max_digits=18, decimal_places=4, null=True, blank=True
+    )
+    max_length = models.PositiveIntegerField(_("maximum length"), null=True, blank=True)
+    pattern = models.CharField(
+        _("pattern"),
+        max_length=200,
+        blank=True,
+        help_text=_("A regular expression that text values must match."),
+    )
+    help_text = models.CharField(_("help text"), max_length=300, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("card field")
+        verbose_name_plural = _("card fields")
+        ordering = ["category", "order", "key"]
+
+    def __str__(self) -> str:
+        return self.display_label
+
+    @property
+    def display_label(self) -> str:
+        language = (get_language() or "en")[:2]
+        return {"ja": self.label_ja, "ko": self.label_ko}.get(language) or self.label
+
+    @property
+    def is_derived(self) -> bool:
+        return self.maintenance == Maintenance.DERIVED
+
+    def clean(self) -> None:
+        errors = {}
+        if self.field_type in (FieldType.CHOICE, FieldType.MULTI_CHOICE):
+            if not self.choices or not all(isinstance(c, str) and c for c in self.choices):
+                errors["choices"] = _("List at least one choice.")
+            elif len(set(self.choices)) != len(self.choices):
+                errors["choices"] = _("Choices must be unique.")
+        if self.pattern:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                errors["pattern"] = _("Not a valid regular expression: %(error)s") % {"error": exc}
+        if (
+            self.min_value is not None
+            and self.max_value is not None
+            and self.min_value > self.max_value
+        ):
+            errors["max_value"] = _("The maximum must not be below the minimum.")
+        if errors:
+            raise ValidationError(errors)
+
+    def form_field(self) -> forms.Field:
+        """The form field that validates this field's values, in forms, the API and imports."""
+        common = {
+            "label": self.display_label,
+            "required": self.required and not self.is_derived,
+            "help_text": self.help_text,
+            "disabled": self.is_derived,
+        }
+        kind = self.field_type
+        if kind in (FieldType.TEXT, FieldType.LONG_TEXT):
+            limit = TEXT_MAX_LENGTH if kind == FieldType.TEXT else LONG_TEXT_MAX_LENGTH
+            field = forms.CharField(
+                max_length=min(self.max_length or limit, limit),
+                widget=forms.Textarea(attrs={"rows": 3}) if kind == FieldType.LONG_TEXT else None,
+                **common,
+            )
+        elif kind == FieldType.INTEGER:
+            field = forms.IntegerField(
+                min_value=_int_or_none(self.min_value),
+                max_value=_int_or_none(self.max_value),
+                **common,
+            )
+        elif kind == FieldType.DECIMAL:
+            field = forms.DecimalField(
+                min_value=self.min_value,
+                max_value=self.max_value,
+                max_digits=18,
+                decimal_places=4,
+                **common,
+            )
+        elif kind == FieldType.DATE:
+            field = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        elif kind == FieldType.BOOLEAN:
+            field = forms.NullBooleanField(
+                widget=forms.Select(
+                    choices=[("unknown", "—"), ("true", _("Yes")), ("false", _("No"))]
+                ),
+                **common,
+            )
+        elif kind == FieldType.CHOICE:
+            field = forms.ChoiceField(
+                choices=[("", "—"), *((c, c) for c in self.choices)], **common
+            )
+        elif kind == FieldType.MULTI_CHOICE:
+            field = forms.MultipleChoiceField(
+                choices=[(c, c) for c in self.choices],
+                widget=forms.CheckboxSelectMultiple,
+                **common,
+            )
+        elif kind == FieldType.PHONE:
+            field = forms.CharField(max_length=32, validators=[validate_phone], **common)
+        elif kind == FieldType.EMAIL:
+            field = forms.EmailField(max_length=254, **common)
+        elif kind == FieldType.URL:
+            field = forms.URLField(max_length=500, assume_scheme="https", **common)
+        else:  # pragma: no cover - the choices above are exhaustive
+            raise ValueError(f"unknown field type {kind!r}")
+        if self.pattern and kind in (FieldType.TEXT, FieldType.LONG_TEXT, FieldType.PHONE):
+            field.validators.append(
+                RegexValidator(
+                    self.pattern,
+                    _("Does not match the expected format."),
+                )
+            )
+        return field
+
+
+def _int_or_none(value: Decimal | None) -> int | None:
+    return None if value is None else int(value)

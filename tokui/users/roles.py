@@ -1,0 +1,55 @@
+"""What each role may do, and over which customers: the one table every check reads.
+
+Resources are the things a permission is about; actions are view, add, change and
+delete. A value is the scope the permission reaches (see ``Scope``); a missing entry
+means the role may not do it at all.
+"""
+
+from .choices import Role, Scope
+
+CUSTOMER = "customer"  # the card and everything on it: people, addresses, consent
+CARD_HISTORY = "card_history"
+FIELD_DEFINITION = "field_definition"
+USER = "user"
+
+_ALL_ACTIONS = ("view", "add", "change", "delete")
+
+PERMISSIONS: dict[str, dict[str, dict[str, str]]] = {
+    Role.ADMINISTRATOR: {
+        CUSTOMER: dict.fromkeys(_ALL_ACTIONS, Scope.ALL),
+        CARD_HISTORY: {"view": Scope.ALL},
+        FIELD_DEFINITION: dict.fromkeys(_ALL_ACTIONS, Scope.ALL),
+        USER: dict.fromkeys(_ALL_ACTIONS, Scope.ALL),
+    },
+    Role.MANAGER: {
+        CUSTOMER: dict.fromkeys(_ALL_ACTIONS, Scope.AREA),
+        CARD_HISTORY: {"view": Scope.AREA},
+        FIELD_DEFINITION: {"view": Scope.ALL},
+    },
+    Role.ACCOUNT_MANAGER: {
+        CUSTOMER: {"view": Scope.OWN, "add": Scope.OWN, "change": Scope.OWN},
+        CARD_HISTORY: {"view": Scope.OWN},
+    },
+    # The service desk answers whoever calls, so it reads every card but edits none.
+    Role.SERVICE_AGENT: {
+        CUSTOMER: {"view": Scope.ALL},
+    },
+    # Analysts work on aggregates: no card, no personal data.
+    Role.ANALYST: {},
+    Role.AUDITOR: {
+        CUSTOMER: {"view": Scope.ALL},
+        CARD_HISTORY: {"view": Scope.ALL},
+        FIELD_DEFINITION: {"view": Scope.ALL},
+    },
+}
+
+
+def scope_for(user, resource: str, action: str) -> str | None:
+    """The scope ``user`` has for ``action`` on ``resource``, or None when refused."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    return PERMISSIONS.get(user.role, {}).get(resource, {}).get(action)
+
+
+def has_permission(user, resource: str, action: str) -> bool:
+    return scope_for(user, resource, action) is not None

@@ -4,6 +4,7 @@ from django.db.models import Count, Q, QuerySet
 
 from tokui.core.text import digits_only, search_key
 
+from .choices import CustomerStatus
 from .models import Address, Consent, Customer, Person
 
 # A query with at least this many digits (and nothing but phone punctuation) is also
@@ -54,8 +55,12 @@ def consents_by_channel(*, customer: Customer) -> dict[str, Consent]:
 
 def customer_counts_by_status() -> list[dict]:
     """Company-wide counts per status and area: aggregates, no personal data."""
-    return list(
+    rows = list(
         Customer.objects.values("status", "area__name")
         .annotate(total=Count("id"))
         .order_by("area__name", "status")
     )
+    labels = dict(CustomerStatus.choices)
+    for row in rows:
+        row["status_label"] = labels.get(row["status"], row["status"])
+    return rows

@@ -35,12 +35,7 @@ class UserFactory(DjangoModelFactory):
     last_name = factory.Faker("last_name")
     role = Role.ACCOUNT_MANAGER
     area = None
-    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
-
-    @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805
-        if create:
-            obj.save()
+    password = factory.django.Password(TEST_PASSWORD)
 
 
 class CustomerFactory(DjangoModelFactory):

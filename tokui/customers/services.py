@@ -198,7 +198,9 @@ def customer_update(*, actor, customer: Customer, data: dict, expected_version: 
     """
     _require_scope(actor, "change", customer.pk)
     customer = (
-        Customer.objects.select_for_update().select_related("owner", "area").get(pk=customer.pk)
+        Customer.objects.select_for_update(of=("self",))
+        .select_related("owner", "area")
+        .get(pk=customer.pk)
     )
     _check_version(customer, expected_version)
     before = customer_snapshot(customer)

@@ -1,11 +1,14 @@
 """Reads of customer cards, always restricted to what the user may see."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 
 from tokui.core.text import digits_only, search_key
+from tokui.users.choices import Role, Scope
+from tokui.users.roles import CUSTOMER, scope_for
 
 from .choices import CustomerStatus
-from .models import Address, Consent, Customer, Person
+from .models import Address, Consent, Customer, Person, Tag
 
 # A query with at least this many digits (and nothing but phone punctuation) is also
 # matched against phone numbers.
@@ -64,3 +67,28 @@ def customer_counts_by_status() -> list[dict]:
     for row in rows:
         row["status_label"] = labels.get(row["status"], row["status"])
     return rows
+
+
+def tag_list() -> QuerySet[Tag]:
+    return Tag.objects.all()
+
+
+def owner_filter_choices() -> QuerySet:
+    """Staff who can own cards, offered as the list page's owner filter."""
+    return get_user_model().objects.filter(
+        is_active=True, role__in=[Role.ADMINISTRATOR, Role.MANAGER, Role.ACCOUNT_MANAGER]
+    )
+
+
+def assignable_owners(*, user) -> QuerySet:
+    """Staff ``user`` may hand a card to: administrators anyone active, managers the staff
+    of their area and its sub-areas, account managers only themselves."""
+    active = get_user_model().objects.filter(is_active=True)
+    scope = scope_for(user, CUSTOMER, "change") or scope_for(user, CUSTOMER, "add")
+    if scope == Scope.ALL:
+        return active
+    if scope == Scope.AREA and user.area_id is not None:
+        return active.filter(area__path__startswith=user.area.path)
+    if scope is not None:
+        return active.filter(pk=user.pk)
+    return active.none()

@@ -1,0 +1,319 @@
+"""REST endpoints for customer cards and the people around them.
+
+The endpoints stay thin: reads come from ``selectors`` (already restricted to the
+caller's scope), writes go through ``services`` (which re-check scope, validate, and
+audit). Order of checks on every call: the role reads no cards at all → 403; the card is
+unknown or outside the caller's scope → 404; visible, but the role or scope does not
+allow this action on it → 403.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from tokui.accounts.selectors import area_get_by_code
+from tokui.core.api_schemas import LIST_ERRORS, READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS
+from tokui.fields.choices import FieldType
+from tokui.fields.selectors import active_field_definitions
+from tokui.users.roles import CUSTOMER, has_permission
+
+from . import selectors, services
+from .models import Customer, Person
+from .schemas import (
+    CustomerCreateIn,
+    CustomerFilters,
+    CustomerOut,
+    CustomerPatchIn,
+    PersonCreateIn,
+    PersonOut,
+    PersonPatchIn,
+)
+
+router = Router()
+
+CUSTOMERS = ["customers"]
+PEOPLE = ["people"]
+
+
+class CustomerPages(PageNumberPagination):
+    """``?page=`` and ``?page_size=``; a page size above the maximum is cut to it."""
+
+    def _get_page_size(self, requested_page_size: int | None) -> int:
+        # Read at request time, so the limit follows the settings in force.
+        if requested_page_size is None:
+            return settings.TOKUI_PAGE_SIZE
+        return min(requested_page_size, settings.TOKUI_API_MAX_PAGE_SIZE)
+
+
+def _require_role(request, action: str) -> None:
+    if not has_permission(request.auth, CUSTOMER, action):
+        raise PermissionDenied(_("Your role may not do this."))
+
+
+def _customer_or_404(request, code: str, action: str = "view") -> Customer:
+    """The card if the caller may see it and do ``action`` on it.
+
+    A role that reads no cards at all gets 403; a card the caller cannot see is 404
+    whatever the action, so a refusal never tells that it exists; a visible card the
+    caller may not ``action`` on is 403.
+    """
+    _require_role(request, "view")
+    customer = selectors.customer_get(user=request.auth, code=code)
+    if customer is None:
+        raise Http404
+    _require_action(request, customer, action)
+    return customer
+
+
+def _person_or_404(request, person_id: int, action: str = "view") -> Person:
+    _require_role(request, "view")
+    person = selectors.person_get(user=request.auth, pk=person_id)
+    if person is None:
+        raise Http404
+    _require_action(request, person.customer, action)
+    return person
+
+
+def _require_action(request, customer: Customer, action: str) -> None:
+    if action == "view":
+        return
+    _require_role(request, action)
+    if not selectors.can_act_on(user=request.auth, customer=customer, action=action):
+        raise PermissionDenied(_("You may not change this customer."))
+
+
+# What a card field's JSON value must be, before the field's own rules are checked:
+# the card-field validation also reads form input, where everything is text, so on
+# its own it would take 5 for a date or "yes" for a yes/no field.
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    FieldType.INTEGER: (int,),
+    FieldType.DECIMAL: (int, float, str),  # a string keeps every digit of a decimal
+    FieldType.BOOLEAN: (bool,),
+    FieldType.MULTI_CHOICE: (list,),
+}
+
+
+def _type_message(field_type: str) -> str:
+    messages = {
+        FieldType.INTEGER: _("Enter a whole number."),
+        FieldType.DECIMAL: _("Enter a number."),
+        FieldType.BOOLEAN: _("Enter true or false."),
+        FieldType.MULTI_CHOICE: _("Enter a list of choices."),
+    }
+    return messages.get(field_type, _("Enter text."))
+
+
+def _has_json_type(value: Any, field_type: str) -> bool:
+    allowed = _JSON_TYPES.get(field_type, (str,))
+    if isinstance(value, bool) and bool not in allowed:
+        return False  # JSON true is not the number 1, though Python's bool is an int
+    if not isinstance(value, allowed):
+        return False
+    return not isinstance(value, list) or all(isinstance(item, str) for item in value)
+
+
+def _check_card_field_types(values: dict[str, Any]) -> None:
+    types = {d.key: d.field_type for d in active_field_definitions()}
+    errors = {
+        f"fields.{key}": [_type_message(types[key])]
+        for key, value in values.items()
+        # null clears a value; unknown keys are reported by the service
+        if value is not None and key in types and not _has_json_type(value, types[key])
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
+def _service_data(request, payload: dict[str, Any], customer: Customer | None = None) -> dict:
+    """The service's data dict from an API payload: usernames, codes and keys resolved."""
+    data = dict(payload)
+    errors: dict[str, list[str]] = {}
+    if "fields" in data:
+        values = data.pop("fields")
+        if values is not None:
+            _check_card_field_types(values)
+        data["field_values"] = values or {}
+    if data.get("owner") is not None:
+        username = data["owner"]
+        if customer is not None and customer.owner_id and customer.owner.username == username:
+            data["owner"] = customer.owner  # unchanged: no need to be able to assign them
+        else:
+            owner = selectors.assignable_owners(user=request.auth).filter(username=username).first()
+            if owner is None:
+                errors["owner"] = [
+                    _("There is no active user “%(username)s” you may make the owner.")
+                    % {"username": username}
+                ]
+            data["owner"] = owner
+    if data.get("area") is not None:
+        area = area_get_by_code(data["area"])
+        if area is None:
+            errors["area"] = [
+                _("There is no area with the code “%(code)s”.") % {"code": data["area"]}
+            ]
+        data["area"] = area
+    if "tags" in data:
+        data["tags"] = data["tags"] or []
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+def _customer_out(customer: Customer, user) -> Customer:
+    """The card as saved, re-read with its owner, area and tags in three queries at most."""
+    fresh = selectors.customer_list(user=user).prefetch_related("tags").filter(pk=customer.pk)
+    return fresh.first() or customer
+
+
+@router.get(
+    "/customers",
+    response={200: list[CustomerOut], **LIST_ERRORS},
+    tags=CUSTOMERS,
+    summary="List customers",
+)
+@paginate(CustomerPages)
+def customer_list(request, filters: Query[CustomerFilters]):
+    """Customers the caller may see, sorted by reading; ``page_size`` at most 200."""
+    _require_role(request, "view")
+    customers = selectors.customer_list(user=request.auth).prefetch_related("tags")
+    if filters.search:
+        customers = selectors.customer_search(customers, filters.search)
+    if filters.status:
+        customers = customers.filter(status=filters.status)
+    if filters.owner:
+        customers = customers.filter(owner__username=filters.owner)
+    if filters.area:
+        area = area_get_by_code(filters.area)
+        # Areas form a tree: a region's list includes its sub-areas.
+        customers = customers.filter(area__path__startswith=area.path) if area else customers.none()
+    if filters.tag:
+        customers = customers.filter(tags__name=filters.tag)
+    return customers
+
+
+@router.get(
+    "/customers/{code}",
+    response={200: CustomerOut, **READ_ERRORS},
+    tags=CUSTOMERS,
+    summary="Get a customer",
+)
+def customer_detail(request, code: str):
+    customer = _customer_or_404(request, code)
+    return _customer_out(customer, request.auth)
+
+
+@router.post(
+    "/customers",
+    response={201: CustomerOut, **WRITE_ERRORS},
+    tags=CUSTOMERS,
+    summary="Create a customer",
+)
+def customer_create(request, payload: CustomerCreateIn):
+    _require_role(request, "add")
+    data = _service_data(request, payload.model_dump(exclude_unset=True))
+    customer = services.customer_create(actor=request.auth, data=data)
+    return Status(201, _customer_out(customer, request.auth))
+
+
+@router.patch(
+    "/customers/{code}",
+    response={200: CustomerOut, **UPDATE_ERRORS},
+    tags=CUSTOMERS,
+    summary="Change a customer",
+)
+def customer_update(request, code: str, payload: CustomerPatchIn):
+    """Only the fields sent change; ``version`` must be the one the client read."""
+    customer = _customer_or_404(request, code, "change")
+    data = payload.model_dump(exclude_unset=True)
+    version = data.pop("version")
+    data = _service_data(request, data, customer)
+    customer = services.customer_update(
+        actor=request.auth, customer=customer, data=data, expected_version=version
+    )
+    return _customer_out(customer, request.auth)
+
+
+@router.delete(
+    "/customers/{code}",
+    response={204: None, **READ_ERRORS},
+    tags=CUSTOMERS,
+    summary="Delete a customer",
+)
+def customer_delete(request, code: str):
+    customer = _customer_or_404(request, code, "delete")
+    services.customer_delete(actor=request.auth, customer=customer)
+    return Status(204, None)
+
+
+def _person_data(payload: dict[str, Any]) -> dict[str, Any]:
+    # Text columns store "" for "not given"; the API also takes null for it.
+    dates = ("birthday", "anniversary")
+    return {k: ("" if v is None and k not in dates else v) for k, v in payload.items()}
+
+
+@router.get(
+    "/customers/{code}/people",
+    response={200: list[PersonOut], **READ_ERRORS},
+    tags=PEOPLE,
+    summary="List a customer's people",
+)
+def person_list(request, code: str):
+    customer = _customer_or_404(request, code)
+    return selectors.person_list(user=request.auth).filter(customer=customer)
+
+
+@router.post(
+    "/customers/{code}/people",
+    response={201: PersonOut, **WRITE_ERRORS},
+    tags=PEOPLE,
+    summary="Add a person to a customer",
+)
+def person_create(request, code: str, payload: PersonCreateIn):
+    customer = _customer_or_404(request, code, "change")
+    data = _person_data(payload.model_dump(exclude_unset=True))
+    person = services.person_create(actor=request.auth, customer=customer, data=data)
+    return Status(201, person)
+
+
+@router.get(
+    "/people/{int:person_id}",
+    response={200: PersonOut, **READ_ERRORS},
+    tags=PEOPLE,
+    summary="Get a person",
+)
+def person_detail(request, person_id: int):
+    return _person_or_404(request, person_id)
+
+
+@router.patch(
+    "/people/{int:person_id}",
+    response={200: PersonOut, **UPDATE_ERRORS},
+    tags=PEOPLE,
+    summary="Change a person",
+)
+def person_update(request, person_id: int, payload: PersonPatchIn):
+    """Only the fields sent change; ``version`` must be the one the client read."""
+    person = _person_or_404(request, person_id, "change")
+    data = payload.model_dump(exclude_unset=True)
+    version = data.pop("version")
+    person = services.person_update(
+        actor=request.auth, person=person, data=_person_data(data), expected_version=version
+    )
+    return person
+
+
+@router.delete(
+    "/people/{int:person_id}",
+    response={204: None, **READ_ERRORS},
+    tags=PEOPLE,
+    summary="Delete a person",
+)
+def person_delete(request, person_id: int):
+    person = _person_or_404(request, person_id, "change")
+    services.person_delete(actor=request.auth, person=person)
+    return Status(204, None)

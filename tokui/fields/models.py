@@ -22,6 +22,12 @@ validate_field_key = RegexValidator(
 
 TEXT_MAX_LENGTH = 500
 LONG_TEXT_MAX_LENGTH = 10_000
+CHOICE_MAX_LENGTH = 100
+
+CHOICE_TYPES = (FieldType.CHOICE, FieldType.MULTI_CHOICE)
+NUMBER_TYPES = (FieldType.INTEGER, FieldType.DECIMAL)
+TEXT_LIMITS = {FieldType.TEXT: TEXT_MAX_LENGTH, FieldType.LONG_TEXT: LONG_TEXT_MAX_LENGTH}
+PATTERN_TYPES = (FieldType.TEXT, FieldType.LONG_TEXT, FieldType.PHONE)
 
 
 class FieldDefinition(BaseModel):
@@ -82,19 +88,50 @@ class FieldDefinition(BaseModel):
 
     def clean(self) -> None:
         errors = {}
-        if self.field_type in (FieldType.CHOICE, FieldType.MULTI_CHOICE):
-            if not self.choices or not all(isinstance(c, str) and c for c in self.choices):
+        kind = self.field_type
+        if not isinstance(self.choices, list):
+            errors["choices"] = _("Give the choices as a list.")
+        elif kind in CHOICE_TYPES:
+            if not self.choices or not all(isinstance(c, str) and c.strip() for c in self.choices):
                 errors["choices"] = _("List at least one choice.")
-            elif len(set(self.choices)) != len(self.choices):
-                errors["choices"] = _("Choices must be unique.")
-        if self.pattern:
+            elif duplicates := sorted({c for c in self.choices if self.choices.count(c) > 1}):
+                errors["choices"] = _("Each choice may appear only once: %(choices)s.") % {
+                    "choices": ", ".join(duplicates)
+                }
+            elif any(len(c) > CHOICE_MAX_LENGTH for c in self.choices):
+                errors["choices"] = _("A choice may be at most %(limit)d characters long.") % {
+                    "limit": CHOICE_MAX_LENGTH
+                }
+        elif self.choices:
+            errors["choices"] = _("Only choice fields have choices.")
+        # Settings a type does not use would be silently ignored; say so instead.
+        if kind not in NUMBER_TYPES:
+            for name in ("min_value", "max_value"):
+                if getattr(self, name) is not None:
+                    errors[name] = _("Only integer and decimal fields have a minimum and maximum.")
+        elif kind == FieldType.INTEGER:
+            for name in ("min_value", "max_value"):
+                value = getattr(self, name)
+                if isinstance(value, Decimal) and value != value.to_integral_value():
+                    errors[name] = _("An integer field's limits must be whole numbers.")
+        if isinstance(self.max_length, int):
+            limit = TEXT_LIMITS.get(kind)
+            if limit is None:
+                errors["max_length"] = _("Only text fields have a maximum length.")
+            elif not 1 <= self.max_length <= limit:
+                errors["max_length"] = _("Enter a length between 1 and %(limit)d.") % {
+                    "limit": limit
+                }
+        if self.pattern and kind not in PATTERN_TYPES:
+            errors["pattern"] = _("Only text and phone fields can have a pattern.")
+        elif self.pattern:
             try:
                 re.compile(self.pattern)
             except re.error as exc:
                 errors["pattern"] = _("Not a valid regular expression: %(error)s") % {"error": exc}
         if (
-            self.min_value is not None
-            and self.max_value is not None
+            isinstance(self.min_value, Decimal)
+            and isinstance(self.max_value, Decimal)
             and self.min_value > self.max_value
         ):
             errors["max_value"] = _("The maximum must not be below the minimum.")

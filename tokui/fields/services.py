@@ -39,6 +39,10 @@ _DEFINITION_FIELDS = [
 ]
 
 
+# What a yes/no field accepts: JSON booleans from the API, the strings forms and files send.
+_BOOLEAN_INPUTS = (None, True, False, "", "unknown", "true", "false", "True", "False", "1", "0")
+
+
 def to_json_value(value):
     """What a cleaned form value is stored as in the card's JSON."""
     if isinstance(value, Decimal):
@@ -78,8 +82,19 @@ def clean_field_values(
         if partial and key not in values:
             continue
         raw = values.get(key)
-        if definition.field_type == FieldType.BOOLEAN and raw in ("unknown", ""):
-            raw = None
+        if definition.field_type == FieldType.BOOLEAN:
+            # The form field reads anything it does not recognise as "unknown", which would
+            # silently erase a value sent as "yes" or "maybe"; refuse it instead.
+            if raw not in _BOOLEAN_INPUTS:
+                errors[key] = [_("Choose yes, no or unknown.")]
+                continue
+            if raw in ("unknown", ""):
+                raw = None
+        elif (
+            isinstance(raw, (list, tuple, dict)) and definition.field_type != FieldType.MULTI_CHOICE
+        ):
+            errors[key] = [_("Enter a single value.")]
+            continue
         try:
             cleaned = definition.form_field().clean(raw)
         except ValidationError as exc:
@@ -107,6 +122,10 @@ def _require(actor, action: str) -> None:
 @transaction.atomic
 def field_definition_create(*, actor, **data) -> FieldDefinition:
     _require(actor, "add")
+    return _definition_create(actor, data)
+
+
+def _definition_create(actor, data: dict) -> FieldDefinition:
     definition = FieldDefinition(**data)
     definition.full_clean()
     definition.save()
@@ -119,6 +138,10 @@ def field_definition_create(*, actor, **data) -> FieldDefinition:
 @transaction.atomic
 def field_definition_update(*, actor, definition: FieldDefinition, **data) -> FieldDefinition:
     _require(actor, "change")
+    return _definition_update(actor, definition, data)
+
+
+def _definition_update(actor, definition: FieldDefinition, data: dict) -> FieldDefinition:
     definition = FieldDefinition.objects.select_for_update().get(pk=definition.pk)
     before = _snapshot(definition)
     if "key" in data and data["key"] != definition.key:
@@ -141,7 +164,8 @@ def field_definition_update(*, actor, definition: FieldDefinition, **data) -> Fi
 @transaction.atomic
 def field_definition_delete(*, actor, definition: FieldDefinition) -> None:
     """Fields are retired, not erased, so values already on cards stay readable in history."""
-    field_definition_update(actor=actor, definition=definition, is_active=False)
+    _require(actor, "delete")
+    _definition_update(actor, definition, {"is_active": False})
 
 
 def preset_definitions(name: str) -> list[dict]:
@@ -154,17 +178,23 @@ def preset_definitions(name: str) -> list[dict]:
 
 
 @transaction.atomic
-def field_preset_load(*, actor, name: str) -> tuple[int, int]:
-    """Add a preset's fields, updating those whose key already exists. Returns (added, updated)."""
-    _require(actor, "add")
+def field_preset_load(*, actor, name: str, system: bool = False) -> tuple[int, int]:
+    """Add a preset's fields, updating those whose key already exists. Returns (added, updated).
+
+    ``system=True`` is for the installation itself (``tokui load_field_preset``, demo data):
+    there is no user to check, and the audit rows name "system" unless an actor is given.
+    """
+    if not system:
+        _require(actor, "add")
+        _require(actor, "change")
     added = updated = 0
     existing = {d.key: d for d in FieldDefinition.objects.select_for_update()}
     for data in preset_definitions(name):
         definition = existing.get(data["key"])
         if definition is None:
-            field_definition_create(actor=actor, **data)
+            _definition_create(actor, data)
             added += 1
         else:
-            field_definition_update(actor=actor, definition=definition, **data, is_active=True)
+            _definition_update(actor, definition, {**data, "is_active": True})
             updated += 1
     return added, updated

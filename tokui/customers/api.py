@@ -122,8 +122,8 @@ def _check_card_field_types(values: dict[str, Any]) -> None:
     errors = {
         f"fields.{key}": [_type_message(types[key])]
         for key, value in values.items()
-        # null clears a value; unknown keys are reported by the service
-        if value is not None and key in types and not _has_json_type(value, types[key])
+        # null and "" clear a value; unknown keys are reported by the service
+        if value not in (None, "") and key in types and not _has_json_type(value, types[key])
     }
     if errors:
         raise ValidationError(errors)
@@ -203,8 +203,7 @@ def customer_list(request, filters: Query[CustomerFilters]):
     summary="Get a customer",
 )
 def customer_detail(request, code: str):
-    customer = _customer_or_404(request, code)
-    return _customer_out(customer, request.auth)
+    return _customer_or_404(request, code)
 
 
 @router.post(

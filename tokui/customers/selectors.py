@@ -80,15 +80,23 @@ def owner_filter_choices() -> QuerySet:
     )
 
 
-def assignable_owners(*, user) -> QuerySet:
+def assignable_owners(*, user, keep_pk: int | None = None) -> QuerySet:
     """Staff ``user`` may hand a card to: administrators anyone active, managers the staff
-    of their area and its sub-areas, account managers only themselves."""
-    active = get_user_model().objects.filter(is_active=True)
+    of their area and its sub-areas, account managers only themselves.
+
+    ``keep_pk`` (the card's current owner) stays in the list, so editing a card someone
+    else owns does not force a handover.
+    """
+    users = get_user_model().objects.all()
     scope = scope_for(user, CUSTOMER, "change") or scope_for(user, CUSTOMER, "add")
     if scope == Scope.ALL:
-        return active
-    if scope == Scope.AREA and user.area_id is not None:
-        return active.filter(area__path__startswith=user.area.path)
-    if scope is not None:
-        return active.filter(pk=user.pk)
-    return active.none()
+        allowed = Q(is_active=True)
+    elif scope == Scope.AREA and user.area_id is not None:
+        allowed = Q(is_active=True, area__path__startswith=user.area.path)
+    elif scope is not None:
+        allowed = Q(pk=user.pk)
+    else:
+        allowed = Q(pk__in=[])
+    if keep_pk is not None:
+        allowed |= Q(pk=keep_pk)
+    return users.filter(allowed)

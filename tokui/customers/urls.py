@@ -1,2 +1,21 @@
+from django.urls import path
+
+from . import views
+
 app_name = "customers"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("", views.customer_list_view, name="list"),
+    path("new/", views.customer_create, name="create"),
+    path("<str:code>/", views.customer_detail, name="detail"),
+    path("<str:code>/edit/", views.customer_edit, name="edit"),
+    path("<str:code>/history/", views.customer_history, name="history"),
+    path("<str:code>/delete/", views.customer_delete, name="delete"),
+    path("<str:code>/consent/", views.consent_edit, name="consent"),
+    path("<str:code>/people/new/", views.person_create, name="person_create"),
+    path("<str:code>/people/<int:pk>/edit/", views.person_edit, name="person_edit"),
+    path("<str:code>/people/<int:pk>/delete/", views.person_delete, name="person_delete"),
+    path("<str:code>/addresses/new/", views.address_create, name="address_create"),
+    path("<str:code>/addresses/<int:pk>/edit/", views.address_edit, name="address_edit"),
+    path("<str:code>/addresses/<int:pk>/delete/", views.address_delete, name="address_delete"),
+]

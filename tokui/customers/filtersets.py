@@ -1,0 +1,66 @@
+"""Search and filters of the customer list."""
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from tokui.accounts.selectors import area_list
+
+from .choices import CustomerStatus
+from .selectors import customer_search, owner_filter_choices, tag_list
+
+
+class CustomerFilterSet(django_filters.FilterSet):
+    """The list page's query string: q, status, owner, area, tag.
+
+    Ordering and paging belong to the table (``sort`` and ``page``). A value that does
+    not validate (an unknown owner, say) is reported on the form and ignored.
+    """
+
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_search",
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": _("Code, name, reading or phone"),
+                "autocomplete": "off",
+            }
+        ),
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=CustomerStatus.choices, empty_label=_("Any status")
+    )
+    owner = django_filters.ModelChoiceFilter(
+        label=_("Account manager"),
+        queryset=owner_filter_choices(),
+        to_field_name="username",
+        empty_label=_("Anyone"),
+    )
+    area = django_filters.ModelChoiceFilter(
+        label=_("Area"),
+        queryset=area_list(),
+        to_field_name="code",
+        method="filter_area",
+        empty_label=_("Any area"),
+    )
+    tag = django_filters.ModelChoiceFilter(
+        label=_("Tag"),
+        queryset=tag_list(),
+        to_field_name="name",
+        field_name="tags",
+        empty_label=_("Any tag"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            is_select = isinstance(field.widget, forms.Select)
+            field.widget.attrs.setdefault("class", "form-select" if is_select else "form-control")
+
+    def filter_search(self, queryset, name, value):
+        return customer_search(queryset, value)
+
+    def filter_area(self, queryset, name, area):
+        # Areas form a tree: choosing a region includes its sub-areas.
+        return queryset.filter(area__path__startswith=area.path)

@@ -1,0 +1,522 @@
+"""Pages of the customer card. Thin: selectors read, services write, forms check input.
+
+Every view answers in the same order: anonymous → log-in page, a role that may not do
+the action at all → 403, a card outside the user's scope → 404.
+"""
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+from django_tables2 import RequestConfig
+
+from tokui.audit.selectors import card_history
+from tokui.core.exceptions import EditConflict
+from tokui.fields.choices import Category, FieldType
+from tokui.fields.selectors import active_field_definitions
+from tokui.users.roles import CARD_HISTORY, CUSTOMER, has_permission
+
+from . import services
+from .choices import Channel
+from .filtersets import CustomerFilterSet
+from .forms import AddressForm, ConsentForm, CustomerForm, PersonForm
+from .selectors import (
+    address_get,
+    can_act_on,
+    consents_by_channel,
+    customer_get,
+    customer_list,
+    person_get,
+)
+from .tables import CustomerTable
+
+TIMELINE_LENGTH = 20
+HISTORY_PAGE_SIZE = 50
+
+
+def _require(user, action: str, resource: str = CUSTOMER) -> None:
+    if not has_permission(user, resource, action):
+        raise PermissionDenied
+
+
+def _customer_or_404(request, code: str, action: str):
+    _require(request.user, action)
+    customer = customer_get(user=request.user, code=code, action=action)
+    if customer is None:
+        raise Http404(_("No such customer."))
+    return customer
+
+
+# --- list -----------------------------------------------------------------------------
+
+
+@login_required
+def customer_list_view(request):
+    """The list, or with htmx just its results, so search and filters refresh in place."""
+    _require(request.user, "view")
+    queryset = customer_list(user=request.user).prefetch_related("tags")
+    filterset = CustomerFilterSet(request.GET or None, queryset=queryset)
+    table = CustomerTable(filterset.qs)
+    RequestConfig(request, paginate={"per_page": settings.TOKUI_PAGE_SIZE}).configure(table)
+    template = "customers/customer_list.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#results"
+    response = render(request, template, {"filter": filterset, "table": table})
+    # The same URL answers with a page or a fragment: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- the card -------------------------------------------------------------------------
+
+
+@login_required
+def customer_detail(request, code):
+    customer = _customer_or_404(request, code, "view")
+    user = request.user
+    may_read_history = has_permission(user, CARD_HISTORY, "view")
+    history = []
+    if may_read_history:
+        history = list(card_history(customer_id=customer.pk)[:TIMELINE_LENGTH])
+    consents = consents_by_channel(customer=customer)
+    context = {
+        "customer": customer,
+        "tags": list(customer.tags.all()),
+        "categories": _card_categories(customer, active_field_definitions()),
+        "people": list(customer.people.all()),
+        "addresses": list(customer.addresses.all()),
+        "consents": [
+            {"channel": channel, "label": label, "consent": consents.get(channel)}
+            for channel, label in Channel.choices
+        ],
+        "timeline": _timeline(history),
+        "may_read_history": may_read_history,
+        "can_change": can_act_on(user=user, customer=customer, action="change"),
+        "can_delete": can_act_on(user=user, customer=customer, action="delete"),
+    }
+    return render(request, "customers/customer_detail.html", context)
+
+
+def _card_categories(customer, definitions) -> list[dict]:
+    values = customer.field_values or {}
+    categories = []
+    for category, label in Category.choices:
+        rows = [
+            {"definition": d, "value": display_value(d, values.get(d.key))}
+            for d in definitions
+            if d.category == category
+        ]
+        categories.append({"category": category, "label": label, "rows": rows})
+    return categories
+
+
+def display_value(definition, raw):
+    """A stored card value as the card shows it; None when there is nothing to show."""
+    if raw in (None, "", []):
+        return None
+    kind = definition.field_type
+    try:
+        if kind == FieldType.BOOLEAN:
+            return _("Yes") if raw else _("No")
+        if kind == FieldType.DATE:
+            return datetime.date.fromisoformat(raw)
+        if kind == FieldType.DECIMAL:
+            return Decimal(str(raw))
+    except (TypeError, ValueError, InvalidOperation):
+        return str(raw)  # a value stored before the field's type changed: show it as it is
+    if kind == FieldType.MULTI_CHOICE and isinstance(raw, list):
+        return ", ".join(str(item) for item in raw)
+    return raw
+
+
+# --- history --------------------------------------------------------------------------
+
+
+class _FieldLabels:
+    """Human labels for the field names audit rows carry, looked up once per page."""
+
+    def __init__(self):
+        self._card_fields = None
+
+    def __call__(self, object_type: str, name: str) -> str:
+        if name.startswith("fields."):
+            if self._card_fields is None:
+                self._card_fields = {d.key: d.display_label for d in active_field_definitions()}
+            key = name.removeprefix("fields.")
+            return self._card_fields.get(key, key)
+        try:
+            model = apps.get_model(object_type)
+            return str(model._meta.get_field(name).verbose_name)
+        except (LookupError, ValueError, FieldDoesNotExist):
+            return name
+
+
+def _object_label(object_type: str) -> str:
+    try:
+        return str(apps.get_model(object_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return object_type
+
+
+def _timeline(history) -> list[dict]:
+    labels = _FieldLabels()
+    return [
+        {
+            "change": change,
+            "object_label": _object_label(change.object_type),
+            "fields": [labels(change.object_type, name) for name in change.changes],
+        }
+        for change in history
+    ]
+
+
+def history_value(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "—"
+    return str(value)
+
+
+@login_required
+def customer_history(request, code):
+    """Every change on the card, one row per changed field, newest first."""
+    _require(request.user, "view", CARD_HISTORY)
+    customer = _customer_or_404(request, code, "view")
+    page = Paginator(card_history(customer_id=customer.pk), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    labels = _FieldLabels()
+    rows = []
+    for change in page:
+        object_label = _object_label(change.object_type)
+        fields = sorted(change.changes.items()) or [(None, {})]
+        for name, values in fields:
+            rows.append(
+                {
+                    "change": change,
+                    "object_label": object_label,
+                    "field": labels(change.object_type, name) if name else "",
+                    "old": history_value(values.get("old")) if name else "",
+                    "new": history_value(values.get("new")) if name else "",
+                }
+            )
+    return render(
+        request,
+        "customers/customer_history.html",
+        {"customer": customer, "page": page, "rows": rows},
+    )
+
+
+# --- create, edit, delete -------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_create(request):
+    _require(request.user, "add")
+    definitions = active_field_definitions()
+    form = CustomerForm(request.POST or None, actor=request.user, definitions=definitions)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(actor=request.user, data=form.service_data())
+        except ValidationError as error:
+            form.add_service_errors(error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error) or _("You may not create this customer."))
+        else:
+            messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
+            return redirect("customers:detail", code=customer.code)
+    return render(request, "customers/customer_form.html", {"form": form, "customer": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_edit(request, code):
+    customer = _customer_or_404(request, code, "change")
+    definitions = active_field_definitions()
+    form = CustomerForm(
+        request.POST or None, actor=request.user, definitions=definitions, customer=customer
+    )
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_update(
+                actor=request.user,
+                customer=customer,
+                data=form.service_data(),
+                expected_version=form.cleaned_data["version"] or 0,
+            )
+        except EditConflict as error:
+            conflict = error
+            form = form.with_version(error.current_version)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error) or _("You may not make this change."))
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("customers:detail", code=customer.code)
+    return render(
+        request,
+        "customers/customer_form.html",
+        {"form": form, "customer": customer, "conflict": _conflict_context(conflict)},
+        status=409 if conflict else 200,
+    )
+
+
+def _conflict_context(conflict: EditConflict | None) -> dict | None:
+    """The refused save, with each colleague's change spelled out field by field."""
+    if conflict is None:
+        return None
+    labels = _FieldLabels()
+    return {
+        "message": conflict.message,
+        "changes": [
+            {
+                "change": change,
+                "fields": [
+                    {
+                        "label": labels(change.object_type, name),
+                        "old": history_value(values.get("old")),
+                        "new": history_value(values.get("new")),
+                    }
+                    for name, values in sorted(change.changes.items())
+                ],
+            }
+            for change in conflict.changes
+        ],
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_delete(request, code):
+    customer = _customer_or_404(request, code, "delete")
+    if request.method == "POST":
+        services.customer_delete(actor=request.user, customer=customer)
+        messages.success(request, _("Customer %(name)s deleted.") % {"name": customer.name})
+        return redirect("customers:list")
+    return render(
+        request,
+        "customers/confirm_delete.html",
+        {
+            "customer": customer,
+            "object": customer,
+            "question": _("Delete the card of %(name)s with its people, addresses and consent?")
+            % {"name": customer.name},
+            "danger": True,
+        },
+    )
+
+
+# --- people ---------------------------------------------------------------------------
+
+
+def _person_or_404(request, customer, pk):
+    person = person_get(user=request.user, pk=pk, action="change")
+    if person is None or person.customer_id != customer.pk:
+        raise Http404(_("No such person on this card."))
+    return person
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_create(request, code):
+    customer = _customer_or_404(request, code, "change")
+    form = PersonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_create(actor=request.user, customer=customer, data=form.service_data())
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Person added."))
+            return redirect("customers:detail", code=customer.code)
+    return _row_form(request, customer, form, _("Add a person"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_edit(request, code, pk):
+    customer = _customer_or_404(request, code, "change")
+    person = _person_or_404(request, customer, pk)
+    form = PersonForm(request.POST or None, person=person)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_update(
+                actor=request.user,
+                person=person,
+                data=form.service_data(),
+                expected_version=form.cleaned_data["version"] or 0,
+            )
+        except EditConflict as error:
+            conflict = error
+            form = form.with_version(error.current_version)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("customers:detail", code=customer.code)
+    return _row_form(
+        request,
+        customer,
+        form,
+        _("Edit %(name)s") % {"name": person.name},
+        conflict=conflict,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_delete(request, code, pk):
+    customer = _customer_or_404(request, code, "change")
+    person = _person_or_404(request, customer, pk)
+    if request.method == "POST":
+        services.person_delete(actor=request.user, person=person)
+        messages.success(request, _("%(name)s removed from the card.") % {"name": person.name})
+        return redirect("customers:detail", code=customer.code)
+    return _confirm(
+        request,
+        customer,
+        person,
+        _("Remove %(name)s from the card of %(customer)s?")
+        % {"name": person.name, "customer": customer.name},
+    )
+
+
+# --- addresses ------------------------------------------------------------------------
+
+
+def _address_or_404(request, customer, pk):
+    address = address_get(user=request.user, pk=pk, action="change")
+    if address is None or address.customer_id != customer.pk:
+        raise Http404(_("No such address on this card."))
+    return address
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def address_create(request, code):
+    customer = _customer_or_404(request, code, "change")
+    form = AddressForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.address_create(actor=request.user, customer=customer, data=form.service_data())
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Address added."))
+            return redirect("customers:detail", code=customer.code)
+    return _row_form(request, customer, form, _("Add an address"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def address_edit(request, code, pk):
+    customer = _customer_or_404(request, code, "change")
+    address = _address_or_404(request, customer, pk)
+    form = AddressForm(request.POST or None, address=address)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.address_update(actor=request.user, address=address, data=form.service_data())
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("customers:detail", code=customer.code)
+    return _row_form(request, customer, form, _("Edit address"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def address_delete(request, code, pk):
+    customer = _customer_or_404(request, code, "change")
+    address = _address_or_404(request, customer, pk)
+    if request.method == "POST":
+        services.address_delete(actor=request.user, address=address)
+        messages.success(request, _("Address removed."))
+        return redirect("customers:detail", code=customer.code)
+    return _confirm(
+        request,
+        customer,
+        address,
+        _("Remove the address “%(address)s” from the card?") % {"address": address},
+    )
+
+
+# --- consent --------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consent_edit(request, code):
+    """All five channels and the preferred one in one form, saved together or not at all."""
+    customer = _customer_or_404(request, code, "change")
+    consents = consents_by_channel(customer=customer)
+    form = ConsentForm(request.POST or None, customer=customer, consents=consents)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                services.customer_update(
+                    actor=request.user,
+                    customer=customer,
+                    data={"preferred_channel": form.cleaned_data["preferred_channel"]},
+                    expected_version=form.cleaned_data["version"],
+                )
+                for payload in form.changed_consents():
+                    services.consent_set(actor=request.user, customer=customer, data=payload)
+        except EditConflict as error:
+            conflict = error
+            form = form.with_version(error.current_version)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Consent saved."))
+            return redirect("customers:detail", code=customer.code)
+    return render(
+        request,
+        "customers/consent_form.html",
+        {"customer": customer, "form": form, "conflict": _conflict_context(conflict)},
+        status=409 if conflict else 200,
+    )
+
+
+# --- shared page shapes ---------------------------------------------------------------
+
+
+def _row_form(request, customer, form, title, conflict=None):
+    return render(
+        request,
+        "customers/row_form.html",
+        {
+            "customer": customer,
+            "form": form,
+            "title": title,
+            "conflict": _conflict_context(conflict),
+        },
+        status=409 if conflict else 200,
+    )
+
+
+def _confirm(request, customer, obj, question):
+    return render(
+        request,
+        "customers/confirm_delete.html",
+        {"customer": customer, "object": obj, "question": question},
+    )

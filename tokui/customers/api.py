@@ -117,16 +117,14 @@ def _has_json_type(value: Any, field_type: str) -> bool:
     return not isinstance(value, list) or all(isinstance(item, str) for item in value)
 
 
-def _check_card_field_types(values: dict[str, Any]) -> None:
+def _card_field_type_errors(values: dict[str, Any]) -> dict[str, list[str]]:
     types = {d.key: d.field_type for d in active_field_definitions()}
-    errors = {
+    return {
         f"fields.{key}": [_type_message(types[key])]
         for key, value in values.items()
         # null and "" clear a value; unknown keys are reported by the service
         if value not in (None, "") and key in types and not _has_json_type(value, types[key])
     }
-    if errors:
-        raise ValidationError(errors)
 
 
 def _service_data(request, payload: dict[str, Any], customer: Customer | None = None) -> dict:
@@ -134,29 +132,25 @@ def _service_data(request, payload: dict[str, Any], customer: Customer | None = 
     data = dict(payload)
     errors: dict[str, list[str]] = {}
     if "fields" in data:
-        values = data.pop("fields")
-        if values is not None:
-            _check_card_field_types(values)
-        data["field_values"] = values or {}
+        data["field_values"] = data.pop("fields") or {}
+        errors.update(_card_field_type_errors(data["field_values"]))
     if data.get("owner") is not None:
-        username = data["owner"]
-        if customer is not None and customer.owner_id and customer.owner.username == username:
-            data["owner"] = customer.owner  # unchanged: no need to be able to assign them
-        else:
-            owner = selectors.assignable_owners(user=request.auth).filter(username=username).first()
-            if owner is None:
-                errors["owner"] = [
-                    _("There is no active user “%(username)s” you may make the owner.")
-                    % {"username": username}
-                ]
-            data["owner"] = owner
-    if data.get("area") is not None:
-        area = area_get_by_code(data["area"])
-        if area is None:
-            errors["area"] = [
-                _("There is no area with the code “%(code)s”.") % {"code": data["area"]}
+        # The card's current owner stays acceptable, so sending back what was read works.
+        owners = selectors.assignable_owners(
+            user=request.auth, keep_pk=customer.owner_id if customer else None
+        )
+        data["owner"] = owners.filter(username=data["owner"]).first()
+        if data["owner"] is None:
+            errors["owner"] = [
+                _("There is no active user “%(username)s” you may make the owner.")
+                % {"username": payload["owner"]}
             ]
-        data["area"] = area
+    if data.get("area") is not None:
+        data["area"] = area_get_by_code(data["area"])
+        if data["area"] is None:
+            errors["area"] = [
+                _("There is no area with the code “%(code)s”.") % {"code": payload["area"]}
+            ]
     if "tags" in data:
         data["tags"] = data["tags"] or []
     if errors:

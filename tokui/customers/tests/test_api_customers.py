@@ -546,3 +546,14 @@ def test_null_or_empty_string_clears_a_card_field(call, am, customer, card_field
     assert response.status_code == 200
     assert response.json()["fields"] == {"payment": "cash"}
     assert Customer.objects.get(code="TKY-0001").field_values == {"payment": "cash"}
+
+
+def test_every_lookup_and_type_error_is_reported_at_once(call, users, customer, card_fields):
+    body = {"owner": "nobody", "area": "ATLANTIS", "fields": {"staff_count": "x"}, "version": 1}
+
+    response = call("patch", MINE, users[Role.ADMINISTRATOR], body)
+
+    assert response.status_code == 422
+    locs = sorted(tuple(error["loc"]) for error in response.json()["detail"])
+    assert locs == [("body", "area"), ("body", "fields", "staff_count"), ("body", "owner")]
+    assert snapshot("TKY-0001")[0]["version"] == 1

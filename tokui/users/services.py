@@ -88,3 +88,16 @@ def token_authenticate(raw: str) -> ApiToken | None:
 @transaction.atomic
 def token_revoke(*, token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> int:
+    """Stop a user from signing in or using the API; returns how many tokens were revoked.
+
+    The account is kept, not deleted, so the cards' history still names who did what.
+    """
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )

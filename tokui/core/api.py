@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
@@ -68,6 +69,12 @@ class BrowserSession(APIKeyCookie):
         return user
 
 
+class Utf8JSONRenderer(JSONRenderer):
+    """Japanese and Korean names as themselves (UTF-8), not as \\uXXXX escapes."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
     title="Tokui API",
     version="1",
@@ -77,6 +84,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     auth=[BearerToken(), BrowserSession()],
+    renderer=Utf8JSONRenderer(),
 )
 
 

@@ -201,3 +201,12 @@ def test_docs_page_is_served_from_our_own_static_files(client):
     html = response.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
+
+
+def test_names_are_sent_as_utf8_not_escapes(client, am, customer):
+    _, raw = token_create(user=am, name="laptop")
+
+    response = client.get(CUSTOMER_URL, headers=bearer(raw))
+
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert '"name": "山田商店"' in response.content.decode("utf-8")

@@ -172,7 +172,7 @@ def _customer_out(customer: Customer, user) -> Customer:
 )
 @paginate(CustomerPages)
 def customer_list(request, filters: Query[CustomerFilters]):
-    """Customers the caller may see, sorted by reading; ``page_size`` at most 200."""
+    """Customers the caller may see, sorted by reading; `page_size` up to 200 by default."""
     _require_role(request, "view")
     customers = selectors.customer_list(user=request.auth).prefetch_related("tags")
     if filters.search:

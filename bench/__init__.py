@@ -1,0 +1,1 @@
+"""Benchmarks and dataset generators (not part of the installed package)."""

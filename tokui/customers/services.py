@@ -1,7 +1,8 @@
 """Writes to the customer card: scope check, validation, save and audit in one transaction."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tokui.audit.selectors import changes_since
@@ -101,7 +102,7 @@ def _check_version(instance, expected_version: int) -> None:
         % {
             "user": change.actor_name,
             "fields": ", ".join(change.changes) or _("nothing visible"),
-            "time": change.time.strftime("%Y-%m-%d %H:%M"),
+            "time": timezone.localtime(change.time).strftime("%Y-%m-%d %H:%M"),
         }
         for change in changes
     )
@@ -173,7 +174,16 @@ def customer_create(*, actor, data: dict) -> Customer:
     if errors:
         raise ValidationError(errors)
     customer.refresh_search()
-    customer.save()
+    try:
+        # A savepoint, so a code taken by a concurrent create is reported, not a 500.
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError as exc:
+        if Customer.objects.filter(code=customer.code).exists():
+            raise ValidationError(
+                {"code": [_("A customer with this code already exists.")]}
+            ) from exc
+        raise
     if data.get("tags"):
         _set_tags(customer, data["tags"])
     if data.get("assigned_users"):

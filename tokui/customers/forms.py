@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from tokui.accounts.selectors import area_list
 from tokui.core.validators import validate_plain_name
 from tokui.fields.choices import Category
+from tokui.users.choices import Role
 
 from .choices import Channel
 from .models import Address, Customer, Person, Tag
@@ -81,6 +82,12 @@ class CustomerForm(ServiceErrorsMixin, forms.Form):
         self.definitions = list(definitions)
         if customer is not None and "initial" not in kwargs:
             kwargs["initial"] = self._initial_from(customer)
+        elif "initial" not in kwargs:
+            # A new card starts where its creator works; the service does the same on blanks.
+            kwargs["initial"] = {
+                "owner": actor.username if actor.role == Role.ACCOUNT_MANAGER else None,
+                "area": actor.area.code if actor.area_id else None,
+            }
         super().__init__(*args, **kwargs)
         plain = fields_for_model(
             Customer,

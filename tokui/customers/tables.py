@@ -1,8 +1,15 @@
 """The customer list as a table: sortable columns, one page at a time."""
 
+from urllib.parse import quote
+
 import django_tables2 as tables
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+
+from .choices import CustomerKind, CustomerStatus
 
 STATUS_BADGE = {
     "prospect": "text-bg-info",
@@ -11,14 +18,13 @@ STATUS_BADGE = {
     "lost": "text-bg-secondary",
     "blocked": "text-bg-danger",
 }
-
-
-def status_badge(customer) -> str:
-    return format_html(
-        '<span class="badge {}">{}</span>',
-        STATUS_BADGE.get(customer.status, "text-bg-light"),
-        customer.get_status_display(),
-    )
+ROW = (
+    '<tr><td><a href="{}" hx-boost="false">{}</a></td><td>{}{}</td><td>{}</td>'
+    '<td><span class="badge {}">{}</span></td><td>{}</td><td>{}</td><td>{}</td>'
+    '<td class="text-nowrap">{}</td><td class="text-nowrap">{}</td></tr>'
+)
+READING = '<div class="reading">{}</div>'
+TAG = '<span class="badge rounded-pill text-bg-light border">{}</span>'
 
 
 class CustomerTable(tables.Table):
@@ -26,16 +32,13 @@ class CustomerTable(tables.Table):
 
     Sorting by name uses the folded reading (``sort_key``), which is indexed, so
     Japanese names sort in kana order and the first page is read from the index.
-    Cells are rendered in Python, not per-cell templates, to keep a page of 50 fast.
+
+    The table decides columns, sorting (``?sort=``) and paging; ``rows_html`` writes the
+    cells. Rendering them cell by cell through django-tables2's templates cost several
+    times the database work for a page of 50 at 100,000 cards.
     """
 
-    code = tables.Column(
-        verbose_name=_("Code"),
-        linkify=("customers:detail", {"code": tables.A("code")}),
-        # The results area is boosted for sorting and paging; the card is a full page.
-        attrs={"a": {"hx-boost": "false"}},
-        order_by=("code",),
-    )
+    code = tables.Column(verbose_name=_("Code"), order_by=("code",))
     name = tables.Column(verbose_name=_("Name"), order_by=("sort_key", "code"))
     kind = tables.Column(verbose_name=_("Kind"), orderable=False)
     status = tables.Column(verbose_name=_("Status"), order_by=("status", "sort_key", "code"))
@@ -43,31 +46,53 @@ class CustomerTable(tables.Table):
     area = tables.Column(verbose_name=_("Area"), orderable=False)
     tags = tables.Column(verbose_name=_("Tags"), orderable=False, empty_values=())
     phone = tables.Column(verbose_name=_("Phone"), orderable=False)
-    updated = tables.DateTimeColumn(
-        verbose_name=_("Updated"),
-        accessor="updated_at",
-        format="SHORT_DATETIME_FORMAT",
-        order_by=("updated_at", "code"),
+    updated = tables.Column(
+        verbose_name=_("Updated"), accessor="updated_at", order_by=("updated_at", "code")
     )
 
     class Meta:
+        template_name = "customers/customer_table.html"
         order_by_field = "sort"
         empty_text = _("No customers match.")
         attrs = {"class": "table table-sm table-hover align-middle customer-table"}
 
-    def render_name(self, record, value):
-        if record.name_reading:
-            return format_html(
-                '{}<div class="reading" lang="ja">{}</div>', value, record.name_reading
-            )
-        return value
+    def page_rows(self) -> list:
+        """The customers on the current page."""
+        if not hasattr(self, "_page_rows"):
+            self._page_rows = [row.record for row in self.paginated_rows]
+        return self._page_rows
 
-    def render_status(self, record):
-        return status_badge(record)
-
-    def render_tags(self, record):
+    def rows_html(self) -> str:
+        """The page's rows as HTML, every value escaped by ``format_html``."""
+        # Codes are letters, digits, dot, hyphen and underscore: one reverse serves all rows.
+        before, after = reverse("customers:detail", kwargs={"code": "CODE"}).split("CODE")
+        # Choice labels are lazy translations; resolving them once per page, not per row.
+        kinds = {value: str(label) for value, label in CustomerKind.choices}
+        statuses = {value: str(label) for value, label in CustomerStatus.choices}
         return format_html_join(
-            " ",
-            '<span class="badge rounded-pill text-bg-light border">{}</span>',
-            ((tag.name,) for tag in record.tags.all()),
+            "",
+            ROW,
+            (
+                (
+                    before + quote(customer.code) + after,
+                    customer.code,
+                    customer.name,
+                    format_html(READING, customer.name_reading) if customer.name_reading else "",
+                    kinds.get(customer.kind, customer.kind),
+                    STATUS_BADGE.get(customer.status, "text-bg-light"),
+                    statuses.get(customer.status, customer.status),
+                    customer.owner or "—",
+                    customer.area or "—",
+                    format_html_join(" ", TAG, ((tag.name,) for tag in _tags(customer))),
+                    customer.phone,
+                    date_format(timezone.localtime(customer.updated_at), "SHORT_DATETIME_FORMAT"),
+                )
+                for customer in self.page_rows()
+            ),
         )
+
+
+def _tags(customer) -> list:
+    # The list view prefetches into ``tag_list``; a related manager per row costs more.
+    tag_list = getattr(customer, "tag_list", None)
+    return tag_list if tag_list is not None else list(customer.tags.all())

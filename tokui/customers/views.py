@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
@@ -65,7 +66,9 @@ def _customer_or_404(request, code: str, action: str):
 def customer_list_view(request):
     """The list, or with htmx just its results, so search and filters refresh in place."""
     _require(request.user, "view")
-    queryset = customer_list(user=request.user).prefetch_related("tags")
+    queryset = customer_list(user=request.user).prefetch_related(
+        Prefetch("tags", to_attr="tag_list")
+    )
     filterset = CustomerFilterSet(request.GET or None, queryset=queryset)
     table = CustomerTable(filterset.qs)
     RequestConfig(request, paginate={"per_page": settings.TOKUI_PAGE_SIZE}).configure(table)

@@ -284,6 +284,16 @@ def test_account_manager_creates_a_card_of_their_own(client, users, areas, card_
     assert ObjectChange.objects.filter(action="create", object_id=created.pk).count() == 1
 
 
+def test_new_card_starts_with_the_creator_and_their_area(client, users):
+    client.force_login(users[AM])
+
+    form = client.get(reverse("customers:create")).context["form"]
+
+    assert form.initial == {"owner": "am", "area": "TKY"}
+    assert [u.username for u in form.fields["owner"].queryset] == ["am"]
+    assert [a.code for a in form.fields["area"].queryset] == ["TKY"]
+
+
 def test_create_form_groups_card_fields_by_category(client, users, card_fields):
     client.force_login(users[ADMIN])
 
@@ -571,7 +581,7 @@ def test_person_search_by_phone_after_adding_through_the_page(client, users, cus
     )
     response = client.get(reverse("customers:list"), {"q": "08077776666"})
 
-    assert [row.record.code for row in response.context["table"].paginated_rows] == ["TKY-0001"]
+    assert [c.code for c in response.context["table"].page_rows()] == ["TKY-0001"]
 
 
 def test_bad_person_input_saves_nothing(client, users, customer):

@@ -14,7 +14,7 @@ LIST_URL = reverse("customers:list")
 
 
 def codes_on_page(response) -> list[str]:
-    return [row.record.code for row in response.context["table"].paginated_rows]
+    return [customer.code for customer in response.context["table"].page_rows()]
 
 
 @pytest.fixture

@@ -137,12 +137,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "tokui" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-# Bootstrap comes from its PyPI package (django-bootstrap-static) and is served by us: no CDN.
+# Tokui's own static files; Bootstrap comes from its PyPI package (django-bootstrap-static) and is served by us: no CDN.
 BOOTSTRAP5 = {
     "css_url": {"url": "/static/bootstrap/css/bootstrap.min.css"},
     "javascript_url": {"url": "/static/bootstrap/js/bootstrap.bundle.min.js"},

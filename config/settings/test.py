@@ -11,3 +11,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LANGUAGE_CODE = "en"
+# Tests never run collectstatic: serve static files from the apps, as in development,
+# so the browser tests get Bootstrap and WhiteNoise does not warn about a missing STATIC_ROOT.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

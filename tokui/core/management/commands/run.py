@@ -38,7 +38,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--noreload",
             action="store_true",
-            help="Do not restart the web server when the code changes.",
+            help="Do not restart the web server and the worker when the code changes.",
         )
 
     def handle(self, *args, port, no_demo, customers, noreload, **options):
@@ -83,7 +83,10 @@ class Command(BaseCommand):
         web_command = [*tokui, "runserver", f"127.0.0.1:{port}"]
         if noreload:
             web_command.append("--noreload")
-        commands = {"web server": web_command, "task worker": [*tokui, "db_worker"]}
+        worker_command = [*tokui, "db_worker"]
+        if noreload:
+            worker_command.append("--no-reload")
+        commands = {"web server": web_command, "task worker": worker_command}
         # Each child leads its own process group, so stopping it also stops what it
         # started (runserver's autoreloader runs the server in a grandchild).
         children = {

@@ -89,9 +89,9 @@ test-postgres: $(INSTALLED)
 	  echo "== Tests on PostgreSQL ($(PG_URL)) =="; \
 	  DATABASE_URL='$(PG_URL)' $(PYTEST) -m "not browser"; \
 	elif [ "$${CI:-}" = "true" ]; then \
-	  echo "PostgreSQL not reachable at $(PG_URL): FAILED (CI=true requires it)." >&2; exit 1; \
+	  echo "PostgreSQL not reachable: FAILED, CI=true requires it ($(PG_URL))." >&2; exit 1; \
 	else \
-	  echo "PostgreSQL not reachable at $(PG_URL): skipped."; \
+	  echo "PostgreSQL not reachable: skipped ($(PG_URL))."; \
 	fi
 
 test-browser: $(INSTALLED)

@@ -29,4 +29,4 @@ LOGGING = {
 }
 
 # WhiteNoise warns that STATIC_ROOT was never collected; the benchmark serves no static files.
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise")
+warnings.filterwarnings("ignore", message="No directory at")

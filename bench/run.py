@@ -128,7 +128,7 @@ def run_one(args: argparse.Namespace) -> int:
             import sqlite3
 
             version = f"SQLite {sqlite3.sqlite_version}"
-        own_share = customer_list_of(users.account_manager).count()
+        own_share = customer_list_of(user=users.account_manager).count()
     finally:
         if not args.keep:
             _drop_database(args.db, url)

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from faker import Faker
 from faker.providers.person import en_US, ja_JP, ko_KR
@@ -264,17 +264,30 @@ class DemoResult:
     users_created: list[str] = field(default_factory=list)
 
 
-def database_has_customers() -> bool:
-    return Customer.objects.exists()
+def database_is_empty() -> bool:
+    """No customers and no users: only then may ``tokui run`` fill it with demo data.
+
+    A database that already has users is somebody's real installation waiting for its
+    customers; demo accounts with a printed password have no place there.
+    """
+    return not Customer.objects.exists() and not User.objects.exists()
 
 
 def demo_logins() -> list[DemoLogin]:
-    """The demo users present in this database, in a stable, readable order."""
+    """The demo users present in this database whose password still is the demo password.
+
+    A real user who happens to be called "admin" is not listed. Demo users share one
+    password hash, so checking each distinct hash once keeps this to one argon2 check.
+    """
+    candidates = User.objects.filter(username__in=DEMO_USERNAMES, is_active=True)
+    by_hash: dict[str, list[User]] = {}
+    for user in candidates.select_related("area"):
+        by_hash.setdefault(user.password, []).append(user)
     users = {
-        u.username: u
-        for u in User.objects.filter(username__in=DEMO_USERNAMES, is_active=True).select_related(
-            "area"
-        )
+        user.username: user
+        for encoded, group in by_hash.items()
+        if check_password(DEMO_PASSWORD, encoded)
+        for user in group
     }
     return [
         DemoLogin(name, users[name].role, users[name].area.code if users[name].area_id else "")
@@ -288,7 +301,9 @@ def demo_codes(scenario: str, customers: int) -> list[str]:
     return [f"{prefix}-{n:06d}" for n in range(1, customers + 1)]
 
 
-def demo_load(*, scenario: str = "store", customers: int = DEFAULT_CUSTOMERS, seed: int = 1):
+def demo_load(
+    *, scenario: str = "store", customers: int = DEFAULT_CUSTOMERS, seed: int = DEFAULT_SEED
+) -> DemoResult:
     """Load a scenario's areas, users, field preset and ``customers`` cards.
 
     Refuses (``DemoError``) when cards with the demo's codes already exist, so running it
@@ -346,6 +361,12 @@ def _ensure_users(spec: Scenario, areas: dict[str, Area], result: DemoResult) ->
     created = []
     for user_spec in spec.users:
         if user_spec.username in users:
+            if users[user_spec.username].role != user_spec.role:
+                raise DemoError(
+                    f"User {user_spec.username!r} exists with the role "
+                    f"{users[user_spec.username].role}; the demo needs it as {user_spec.role}. "
+                    "Load the demo into an empty database."
+                )
             continue
         users[user_spec.username] = user_create(
             username=user_spec.username,

@@ -114,7 +114,7 @@ def test_run_migrates_loads_the_demo_serves_and_stops_both_children(tmp_path, st
     assert process.returncode == 0, output
     # Both children stopped when asked, not killed when the grace period ran out.
     assert stopped_after < STOP_GRACE_SECONDS
-    assert "loading 12 demo customers" in output
+    assert "The database is empty: loading 12 demo customers" in output
     assert "Demo log-ins (every demo password is 'tokui-demo'):" in output
     assert "  am_ginza       tokui-demo  account_manager  area TKY-GINZA" in output
     assert output.rstrip().endswith("Stopped the web server and the task worker.")

@@ -220,3 +220,14 @@ def test_unknown_scenario_and_negative_count_are_refused():
     with pytest.raises(demo.DemoError, match="cannot be negative"):
         demo.demo_load(scenario="store", customers=-1)
     assert User.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_real_user_with_a_demo_name_but_another_role_stops_the_demo():
+    User.objects.create_user(username="admin", role=Role.ANALYST, password="x-long-secret-1")
+
+    with pytest.raises(demo.DemoError, match="User 'admin' exists with the role analyst"):
+        demo.demo_load(scenario="store", customers=3)
+
+    assert Customer.objects.count() == 0
+    assert demo.demo_logins() == []

@@ -27,7 +27,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000, help="Web server port (8000).")
         parser.add_argument(
-            "--no-demo", action="store_true", help="Do not load demo data, even when empty."
+            "--no-demo",
+            action="store_true",
+            help="Do not load demo data, even into an empty database (no users, no customers).",
         )
         parser.add_argument(
             "--customers",
@@ -45,13 +47,15 @@ class Command(BaseCommand):
         if not 0 < port < 65536:
             raise CommandError(f"--port must be between 1 and 65535, not {port}.")
         call_command("migrate", interactive=False, verbosity=1)
-        if not no_demo and not demo.database_has_customers():
-            self.stdout.write(f"The database has no customers: loading {customers} demo customers…")
+        if not no_demo and demo.database_is_empty():
+            self.stdout.write(f"The database is empty: loading {customers} demo customers…")
             started = time.monotonic()
             result = demo.demo_load(scenario="store", customers=customers, seed=demo.DEFAULT_SEED)
             self.stdout.write(
                 f"Loaded {result.customers} customers in {time.monotonic() - started:.1f} s."
             )
+        elif not no_demo and not demo.demo_logins():
+            self.stdout.write("The database already has users: no demo data loaded.")
         self._print_logins(port)
         return self._serve(port, noreload)
 

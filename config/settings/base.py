@@ -101,6 +101,9 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Short OLTP queries: JIT compilation costs more than it saves (docs/performance.md).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the task worker write while the web server reads; the busy
     # timeout turns short lock waits into waits instead of errors.
@@ -143,7 +146,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-# Tokui's own static files; Bootstrap comes from its PyPI package (django-bootstrap-static) and is served by us: no CDN.
+# Bootstrap comes from its PyPI package (django-bootstrap-static), served by us: no CDN.
 BOOTSTRAP5 = {
     "css_url": {"url": "/static/bootstrap/css/bootstrap.min.css"},
     "javascript_url": {"url": "/static/bootstrap/js/bootstrap.bundle.min.js"},

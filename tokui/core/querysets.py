@@ -6,7 +6,7 @@ permission resource it belongs to and the lookup path from it to its customer.
 """
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from tokui.users.choices import Scope
 from tokui.users.roles import scope_for
@@ -35,9 +35,16 @@ def customer_scope_q(user, scope: str, path: str) -> Q:
             return Q(pk__in=[])
         return Q(**{f"{path}area__path__startswith": user.area.path})
     if scope == Scope.OWN:
-        # EXISTS, not a join, so a customer with several assignees is not repeated.
-        assigned = Customer.assigned_users.through.objects.filter(
-            customer_id=OuterRef(f"{path}pk" if path else "pk"), user_id=user.pk
+        # The assigned ids are read first and passed as a list: with an EXISTS here the
+        # PostgreSQL planner overestimates the rows by an order of magnitude and walks the
+        # whole name index (see docs/performance.md). A list also never repeats a customer.
+        assigned_ids = list(
+            Customer.assigned_users.through.objects.filter(user_id=user.pk).values_list(
+                "customer_id", flat=True
+            )
         )
-        return Q(**{f"{path}owner_id": user.pk}) | Q(Exists(assigned))
+        condition = Q(**{f"{path}owner_id": user.pk})
+        if assigned_ids:
+            condition |= Q(**{f"{path}pk__in": assigned_ids})
+        return condition
     raise ValueError(f"unknown scope {scope!r}")

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "tokui.audit",
     "tokui.fields",
     "tokui.customers",
+    "tokui.sales",
+    "tokui.metrics",
 ]
 
 MIDDLEWARE = [

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -254,7 +255,13 @@ def customer_delete(*, actor, customer: Customer) -> None:
         after=None,
         customer_id=customer.pk,
     )
-    customer.delete()
+    try:
+        customer.delete()
+    except ProtectedError as exc:
+        # Orders and payments are the company's books: a card that has them stays.
+        raise ValidationError(
+            _("This customer has orders or payments and cannot be deleted.")
+        ) from exc
 
 
 def _touch_customer_search(customer_id: int) -> None:

@@ -6,3 +6,13 @@ class ChangeAction(models.TextChoices):
     CREATE = "create", _("Created")
     UPDATE = "update", _("Updated")
     DELETE = "delete", _("Deleted")
+
+
+class AccessAction(models.TextChoices):
+    """How someone read customer data; see docs/access-records.md for what records which."""
+
+    VIEW = "view", _("Viewed")
+    SEARCH = "search", _("Searched")
+    EXPORT = "export", _("Exported")
+    PRINT = "print", _("Printed")
+    API_READ = "api_read", _("Read through the API")

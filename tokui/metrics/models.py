@@ -23,6 +23,7 @@ class CustomerMetrics(models.Model):
     first_order_date = models.DateField(_("first order"), null=True)
     last_order_date = models.DateField(_("last order"), null=True)
     order_count = models.PositiveIntegerField(_("orders"), default=0)
+    order_count_12m = models.PositiveIntegerField(_("orders, last 12 months"), default=0)
     quantity_total = models.DecimalField(_("quantity"), max_digits=16, decimal_places=3, default=0)
     amount_total = models.DecimalField(_("amount"), max_digits=16, decimal_places=2, default=0)
     average_unit_price = models.DecimalField(
@@ -30,6 +31,9 @@ class CustomerMetrics(models.Model):
     )
     average_order_value = models.DecimalField(
         _("average order value"), max_digits=16, decimal_places=2, null=True
+    )
+    amount_12m = models.DecimalField(
+        _("amount, last 12 months"), max_digits=16, decimal_places=2, default=0
     )
     monthly_quantity_12m = models.DecimalField(
         _("monthly average quantity, last 12 months"), max_digits=16, decimal_places=3, default=0

@@ -1,0 +1,224 @@
+"""The figures per customer, checked against datasets small enough to work out by hand."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from tokui.core.testing.factories import CustomerFactory
+from tokui.metrics.models import CustomerMetrics
+from tokui.metrics.services import metrics_refresh
+from tokui.sales.choices import OrderStatus
+from tokui.sales.models import Order, OrderLine, Payment, Product
+
+TODAY = datetime.date(2026, 6, 30)
+D = Decimal
+
+
+def product(code, brand, category):
+    return Product.objects.create(code=code, name=code, brand=brand, category=category)
+
+
+def order(customer, number, date, lines, status=OrderStatus.CONFIRMED):
+    """An order with its lines: ``lines`` are (product, quantity, unit price)."""
+    placed = Order.objects.create(number=number, customer=customer, date=date, status=status)
+    for line_no, (item, quantity, unit_price) in enumerate(lines, start=1):
+        OrderLine.objects.create(
+            order=placed,
+            line_no=line_no,
+            customer=customer,
+            date=date,
+            product=item,
+            quantity=D(quantity),
+            unit_price=D(unit_price),
+            amount=D(quantity) * D(unit_price),
+        )
+    return placed
+
+
+def pay(customer, reference, amount, date=TODAY):
+    return Payment.objects.create(
+        reference=reference, customer=customer, date=date, amount=D(amount)
+    )
+
+
+@pytest.fixture
+def products(db):
+    return {
+        "tea": product("TEA", "Kirin", "Drinks"),
+        "coffee": product("COF", "Ucc", "Drinks"),
+        "rice": product("RICE", "Kirin", "Food"),
+        "bag": product("BAG", "", "Goods"),
+    }
+
+
+@pytest.fixture
+def shop(customer, products):
+    """Three live orders over a year and a half, one cancelled, two payments."""
+    order(customer, "O-1", datetime.date(2025, 1, 1), [(products["tea"], 10, "100")])
+    order(
+        customer,
+        "O-2",
+        datetime.date(2025, 12, 1),
+        [(products["coffee"], 4, "250"), (products["rice"], 2, "1000")],
+    )
+    order(customer, "O-3", datetime.date(2026, 5, 31), [(products["bag"], 4, "50")])
+    order(
+        customer,
+        "O-X",
+        datetime.date(2026, 6, 1),
+        [(products["coffee"], 100, "250")],
+        status=OrderStatus.CANCELLED,
+    )
+    pay(customer, "P-1", "2000")
+    pay(customer, "P-2", "500.50")
+    return customer
+
+
+def test_figures_of_a_customer_with_several_orders(shop):
+    assert metrics_refresh(today=TODAY) == 1
+
+    figures = CustomerMetrics.objects.get(customer=shop)
+    assert figures.first_order_date == datetime.date(2025, 1, 1)
+    assert figures.last_order_date == datetime.date(2026, 5, 31)
+    assert figures.order_count == 3  # the cancelled order does not count
+    assert figures.order_count_12m == 2  # 2025-12-01 and 2026-05-31
+    assert figures.quantity_total == D("20.000")
+    assert figures.amount_total == D("4200.00")
+    assert figures.average_unit_price == D("210.00")
+    assert figures.average_order_value == D("1400.00")
+    # Last 12 months: 2025-07-01 .. 2026-06-30 → O-2 (6 units, 3000) and O-3 (4 units, 200).
+    assert figures.amount_12m == D("3200.00")
+    assert figures.monthly_quantity_12m == D("0.833")
+    assert figures.monthly_amount_12m == D("266.67")
+    assert figures.mean_days_between_orders == D("257.5")  # 515 days / 2 gaps
+    assert figures.tenure_days == 545
+    # Quantity by brand: Kirin 12 (tea 10 + rice 2), Ucc 4, no brand 4 → Kirin 12/20.
+    assert figures.top_brand == "Kirin"
+    assert figures.top_brand_share == D("0.6000")
+    # Amount by category: Drinks 1000 + 1000, Food 2000, Goods 200 of 4200.
+    assert figures.category_mix == pytest.approx(
+        {"Drinks": 0.4762, "Food": 0.4762, "Goods": 0.0476}
+    )
+    assert figures.payments_total == D("2500.50")
+    assert figures.balance == D("1699.50")
+    assert figures.computed_at is not None
+
+
+def test_one_order_has_no_mean_days_between_orders(customer, products):
+    order(customer, "O-1", datetime.date(2026, 6, 20), [(products["tea"], 3, "100")])
+
+    metrics_refresh(today=TODAY)
+
+    figures = CustomerMetrics.objects.get(customer=customer)
+    assert figures.order_count == 1
+    assert figures.mean_days_between_orders is None
+    assert figures.tenure_days == 10
+    assert figures.top_brand == "Kirin"
+    assert figures.top_brand_share == D("1.0000")
+    assert figures.category_mix == {"Drinks": 1.0}
+    assert figures.balance == D("300.00")
+
+
+def test_payments_without_orders_give_a_negative_balance(customer):
+    pay(customer, "P-1", "1000")
+
+    metrics_refresh(today=TODAY)
+
+    figures = CustomerMetrics.objects.get(customer=customer)
+    assert figures.order_count == 0
+    assert figures.first_order_date is None
+    assert figures.tenure_days is None
+    assert figures.average_unit_price is None
+    assert figures.average_order_value is None
+    assert figures.top_brand == ""
+    assert figures.top_brand_share is None
+    assert figures.category_mix == {}
+    assert figures.payments_total == D("1000.00")
+    assert figures.balance == D("-1000.00")
+
+
+def test_a_customer_with_only_cancelled_orders_and_no_payments_has_no_row(customer, products):
+    order(
+        customer,
+        "O-X",
+        datetime.date(2026, 6, 1),
+        [(products["tea"], 1, "100")],
+        status=OrderStatus.CANCELLED,
+    )
+    CustomerMetrics.objects.create(customer=customer, order_count=9, computed_at=timezone.now())
+
+    assert metrics_refresh(customer_ids=[customer.pk], today=TODAY) == 0
+
+    assert not CustomerMetrics.objects.filter(customer=customer).exists()
+
+
+def test_brand_ties_go_to_the_first_brand_by_name(customer, products):
+    order(
+        customer,
+        "O-1",
+        datetime.date(2026, 6, 1),
+        [(products["coffee"], 5, "10"), (products["tea"], 5, "10")],
+    )
+
+    metrics_refresh(today=TODAY)
+
+    figures = CustomerMetrics.objects.get(customer=customer)
+    assert (figures.top_brand, figures.top_brand_share) == ("Kirin", D("0.5000"))
+
+
+def test_refresh_touches_only_the_given_customers(shop, other_customer, products):
+    order(other_customer, "O-9", datetime.date(2026, 1, 1), [(products["tea"], 1, "100")])
+    metrics_refresh(today=TODAY)
+    before = CustomerMetrics.objects.get(customer=other_customer)
+    Order.objects.filter(number="O-9").update(status=OrderStatus.CANCELLED)
+    order(shop, "O-4", datetime.date(2026, 6, 30), [(products["tea"], 1, "100")])
+
+    assert metrics_refresh(customer_ids=[shop.pk], today=TODAY) == 1
+
+    assert CustomerMetrics.objects.get(customer=shop).order_count == 4
+    after = CustomerMetrics.objects.get(customer=other_customer)
+    assert (after.order_count, after.computed_at) == (1, before.computed_at)
+
+
+def test_an_empty_set_of_customers_writes_nothing(shop):
+    metrics_refresh(today=TODAY)
+
+    assert metrics_refresh(customer_ids=[], today=TODAY) == 0
+
+    assert CustomerMetrics.objects.filter(customer=shop).exists()
+
+
+def _snapshot():
+    return {
+        row["customer_id"]: {key: value for key, value in row.items() if key != "computed_at"}
+        for row in CustomerMetrics.objects.values()
+    }
+
+
+def test_full_recompute_equals_incremental_refreshes(shop, other_customer, products):
+    order(other_customer, "O-9", datetime.date(2026, 1, 1), [(products["rice"], 3, "700")])
+    pay(other_customer, "P-9", "10")
+    metrics_refresh(customer_ids=[shop.pk], today=TODAY)
+    metrics_refresh(customer_ids=[other_customer.pk], today=TODAY)
+    incremental = _snapshot()
+
+    assert metrics_refresh(today=TODAY) == 2
+
+    assert _snapshot() == incremental
+    assert set(incremental) == {shop.pk, other_customer.pk}
+
+
+def test_the_number_of_queries_does_not_grow_with_customers(
+    customer, products, django_assert_max_num_queries
+):
+    customers = [customer] + [CustomerFactory(code=f"C-{n:03}") for n in range(30)]
+    for n, buyer in enumerate(customers):
+        order(buyer, f"O-{n}", datetime.date(2026, 1, 1), [(products["tea"], n + 1, "10")])
+        pay(buyer, f"P-{n}", "5")
+
+    with django_assert_max_num_queries(4):
+        assert metrics_refresh(today=TODAY) == 31
+    with django_assert_max_num_queries(4):
+        assert metrics_refresh(customer_ids=[c.pk for c in customers], today=TODAY) == 31

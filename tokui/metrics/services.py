@@ -81,6 +81,7 @@ def _figures_sql(*, touched_only: bool) -> str:
     mix = vendor["json_object_agg"].format(
         key="c.category", value="ROUND(1.0 * c.amount / t.amount, 4)"
     )
+    # Only table names and fixed fragments are formatted in; every value is a parameter.
     return f"""
     WITH line_groups AS (
         SELECT l.customer_id, p.brand, p.category,
@@ -170,7 +171,7 @@ def _figures_sql(*, touched_only: bool) -> str:
     LEFT JOIN brand_ranks b ON b.customer_id = c.customer_id AND b.brand_rank = 1
     LEFT JOIN category_mixes m ON m.customer_id = c.customer_id
     LEFT JOIN payment_stats pay ON pay.customer_id = c.customer_id
-    """
+    """  # noqa: S608
 
 
 _NAMED_PARAMETER = re.compile(r"%\((\w+)\)s")
@@ -224,10 +225,11 @@ def metrics_refresh(
     )
     if touched_only:
         delete_sql, delete_params = _positional(
-            f"DELETE FROM {table} WHERE customer_id {_vendor_sql()['touched']}", params
+            f"DELETE FROM {table} WHERE customer_id {_vendor_sql()['touched']}",  # noqa: S608
+            params,
         )
     else:
-        delete_sql, delete_params = f"DELETE FROM {table}", []
+        delete_sql, delete_params = f"DELETE FROM {table}", []  # noqa: S608
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(delete_sql, delete_params)
         cursor.execute(insert_sql, insert_params)

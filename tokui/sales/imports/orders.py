@@ -1,0 +1,359 @@
+# ruff: noqa: S608 - the only names put into SQL are this module's constant table names
+"""Order lines, set-based: millions of lines per file, so no model instance per line.
+
+One pass over the file checks each line in Python (dict look-ups for customers and
+products loaded once, regular expressions for numbers, a cache for dates) and streams
+the good ones into a temporary staging table (PostgreSQL COPY, SQLite executemany),
+committing batch by batch so the progress bar moves. Checks across lines (duplicate keys,
+lines of one order naming another customer or date) run as one SQL query on the staging
+table. Writing is then a few INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE <differs>
+statements in one transaction: all or nothing, and a second import of the same file
+changes no row.
+"""
+
+import io
+import re
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tokui.customers.selectors import customer_list
+from tokui.sales.models import Product
+
+from . import checks
+from .checks import Rejected
+
+STAGE = "tokui_import_order_stage"
+_QUANTITY = re.compile(r"^\d{1,9}(?:\.\d{1,3})?$")
+_PRICE = re.compile(r"^\d{1,10}(?:\.\d{1,2})?$")
+_AMOUNT = re.compile(r"^\d{1,12}(?:\.\d{1,2})?$")
+_LINE_NO = re.compile(r"^[1-9]\d{0,8}$")
+_ORDER_NO = re.compile(r"^[^\t\n\r\\=+\-@ ][^\t\n\r\\]{0,31}$")
+MAX_AMOUNT = 10**12
+
+
+class OrderImport:
+    """The staging table for one import, on the default connection."""
+
+    def __init__(self, *, actor, positions: dict[str, int], reject):
+        self.actor = actor
+        self.positions = positions
+        self.reject = reject  # reject(row_number, column, value, reason)
+        self.postgres = connection.vendor == "postgresql"
+        self.customer_ids = dict(
+            customer_list(user=actor, action="change").values_list("code", "id")
+        )
+        self.product_ids = dict(Product.objects.values_list("code", "id"))
+        self.staged = 0
+        self.rejected_rows: set[int] = set()
+
+    # --- staging ---------------------------------------------------------------------
+
+    def create_stage(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {STAGE} (row_number integer NOT NULL, "
+                "order_no varchar(32) NOT NULL, line_no integer NOT NULL, "
+                "customer_id bigint NOT NULL, date date NOT NULL, product_id bigint NOT NULL, "
+                "quantity numeric NOT NULL, unit_price numeric NOT NULL, amount numeric)"
+            )
+
+    def drop_stage(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+
+    def check_rows(self, rows) -> list[tuple]:
+        """Check a batch of (row number, cells); returns the good lines as staging tuples."""
+        get = self.positions.get
+        i_order, i_line, i_customer = get("order_no"), get("line_no"), get("customer_code")
+        i_date, i_product = get("date"), get("product_code")
+        i_quantity, i_price, i_amount = get("quantity"), get("unit_price"), get("amount")
+        customers, products = self.customer_ids, self.product_ids
+        date_cache = checks._date_cache
+        good = []
+        for number, row in rows:
+            order_no = row[i_order].strip()
+            line_no = row[i_line].strip()
+            customer = customers.get(row[i_customer].strip())
+            date = date_cache.get(row[i_date])
+            product = products.get(row[i_product].strip())
+            quantity = row[i_quantity].strip()
+            price = row[i_price].strip()
+            amount = row[i_amount].strip() if i_amount is not None else ""
+            if (
+                customer is None
+                or date is None
+                or product is None
+                or not _ORDER_NO.match(order_no)
+                or not _LINE_NO.match(line_no)
+                or not _QUANTITY.match(quantity)
+                or not _PRICE.match(price)
+                or (amount and not _AMOUNT.match(amount))
+            ):
+                # The slow path: find every problem of the line and its reason.
+                line = self._check_slowly(number, row)
+                if line is None:
+                    continue
+                good.append(line)
+                continue
+            good.append(
+                (number, order_no, line_no, customer, date, product, quantity, price, amount)
+            )
+        return good
+
+    def _check_slowly(self, number: int, row: list[str]):
+        get = self.positions.get
+        values = {}
+        problems = []
+
+        def check(column, function):
+            raw = row[get(column)].strip() if get(column) is not None else ""
+            try:
+                values[column] = function(raw)
+            except Rejected as exc:
+                problems.append((column, raw, exc.reason))
+
+        def required(function):
+            def wrapped(raw):
+                if not raw:
+                    raise Rejected(_("This column is required."))
+                return function(raw)
+
+            return wrapped
+
+        def order_no(raw):
+            raw = checks.text(raw, max_length=32)
+            if not _ORDER_NO.match(raw):
+                raise Rejected(_("An order number cannot hold tabs, line breaks or backslashes."))
+            return raw
+
+        def line_no(raw):
+            if not _LINE_NO.match(raw):
+                checks.refuse_formula(raw)
+                raise Rejected(_("A line number is a whole number from 1."))
+            return raw
+
+        def lookup(mapping, reason):
+            def find(raw):
+                found = mapping.get(raw)
+                if found is None:
+                    checks.refuse_formula(raw)
+                    raise Rejected(reason)
+                return found
+
+            return find
+
+        check("order_no", required(order_no))
+        check("line_no", required(line_no))
+        check(
+            "customer_code",
+            required(
+                lookup(
+                    self.customer_ids,
+                    _("Unknown customer, or not one of the customers you may change."),
+                )
+            ),
+        )
+        check("date", required(checks.date_iso))
+        check("product_code", required(lookup(self.product_ids, _("Unknown product."))))
+        check(
+            "quantity",
+            required(lambda raw: checks.number_text(raw, integer_digits=9, decimals=3)),
+        )
+        check(
+            "unit_price",
+            required(lambda raw: checks.number_text(raw, integer_digits=10, decimals=2)),
+        )
+        check(
+            "amount",
+            lambda raw: checks.number_text(raw, integer_digits=12, decimals=2) if raw else "",
+        )
+        if problems:
+            self.rejected_rows.add(number)
+            for column, raw, reason in problems:
+                self.reject(number, column, raw, reason)
+            return None
+        return (
+            number,
+            values["order_no"],
+            values["line_no"],
+            values["customer_code"],
+            values["date"],
+            values["product_code"],
+            values["quantity"],
+            values["unit_price"],
+            values.get("amount", ""),
+        )
+
+    def stage(self, lines: list[tuple]) -> None:
+        if not lines:
+            return
+        with transaction.atomic(), connection.cursor() as cursor:
+            if self.postgres:
+                buffer = io.StringIO()
+                buffer.writelines(map(_copy_line, lines))
+                with cursor.cursor.copy(
+                    f"COPY {STAGE} (row_number, order_no, line_no, customer_id, date, "
+                    "product_id, quantity, unit_price, amount) FROM STDIN"
+                ) as copy:
+                    copy.write(buffer.getvalue())
+            else:
+                cursor.executemany(
+                    f"INSERT INTO {STAGE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, nullif(?, ''))",
+                    lines,
+                )
+        self.staged += len(lines)
+
+    # --- checks across lines -------------------------------------------------------------
+
+    def check_across_lines(self) -> None:
+        """Duplicate keys, lines of one order that disagree on customer or date, amounts too
+        large: reported like any other rejected row, each with the row it conflicts with."""
+        sql = f"""
+            SELECT row_number, order_no, line_no, dup_of, first_row, other_customer,
+                   other_date, too_large
+            FROM (
+                SELECT row_number, order_no, line_no,
+                    CASE WHEN row_number() OVER key_rows > 1
+                         THEN first_value(row_number) OVER key_rows END AS dup_of,
+                    first_value(row_number) OVER order_rows AS first_row,
+                    customer_id <> first_value(customer_id) OVER order_rows AS other_customer,
+                    date <> first_value(date) OVER order_rows AS other_date,
+                    amount IS NULL AND quantity * unit_price >= {MAX_AMOUNT} AS too_large
+                FROM {STAGE}
+                WINDOW key_rows AS (PARTITION BY order_no, line_no ORDER BY row_number),
+                       order_rows AS (PARTITION BY order_no ORDER BY row_number)
+            ) checked
+            WHERE dup_of IS NOT NULL OR other_customer OR other_date OR too_large
+            ORDER BY row_number
+        """
+        bad = []
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            for number, order_no, line_no, dup_of, first, customer, date, large in cursor:
+                bad.append(number)
+                key = f"{order_no} / {line_no}"
+                if dup_of is not None:
+                    self.reject(
+                        number,
+                        "line_no",
+                        key,
+                        _("Duplicate key: the same order and line number are on row %(row)d.")
+                        % {"row": dup_of},
+                    )
+                if customer:
+                    self.reject(
+                        number,
+                        "customer_code",
+                        key,
+                        _("Row %(row)d of the same order names another customer.") % {"row": first},
+                    )
+                if date:
+                    self.reject(
+                        number,
+                        "date",
+                        key,
+                        _("Row %(row)d of the same order has another date.") % {"row": first},
+                    )
+                if large:
+                    self.reject(number, "amount", key, _("Too large a number."))
+        self.rejected_rows.update(bad)
+        if bad:
+            with transaction.atomic(), connection.cursor() as cursor:
+                for start in range(0, len(bad), 500):
+                    chunk = bad[start : start + 500]
+                    marks = ", ".join(["%s"] * len(chunk))
+                    cursor.execute(f"DELETE FROM {STAGE} WHERE row_number IN ({marks})", chunk)
+                self.staged -= len(bad)
+
+    # --- writing (inside the caller's transaction) ----------------------------------------
+
+    def write(self, check_cancel) -> tuple[tuple[int, int, int], set[int]]:
+        """Upsert orders and lines from the staging table; (created, updated, unchanged) of
+        the lines, and the customers whose orders changed."""
+        now = timezone.now()
+        touched: set[int] = set()
+        with connection.cursor() as cursor:
+            # Orders whose customer changes: the old customer's figures change too.
+            cursor.execute(
+                f"SELECT o.customer_id FROM sales_order o JOIN "
+                f"(SELECT DISTINCT order_no, customer_id, date FROM {STAGE}) s "
+                "ON o.number = s.order_no WHERE o.customer_id <> s.customer_id "
+                "OR o.date <> s.date"
+            )
+            touched.update(row[0] for row in cursor.fetchall())
+            cursor.execute(
+                "INSERT INTO sales_order (number, customer_id, date, channel, status, "
+                "total_amount, line_count, created_at, updated_at) "
+                f"SELECT DISTINCT order_no, customer_id, date, 'other', 'confirmed', 0, 0, "
+                f"%s, %s FROM {STAGE} WHERE true "
+                "ON CONFLICT (number) DO UPDATE SET customer_id = excluded.customer_id, "
+                "date = excluded.date, updated_at = excluded.updated_at "
+                "WHERE sales_order.customer_id <> excluded.customer_id "
+                "OR sales_order.date <> excluded.date",
+                [now, now],
+            )
+            check_cancel()
+            cursor.execute("SELECT count(*) FROM sales_orderline")
+            lines_before = cursor.fetchone()[0]
+            amount = "coalesce(s.amount, round(s.quantity * s.unit_price, 2))"
+            upsert = (
+                "INSERT INTO sales_orderline (order_id, line_no, customer_id, date, product_id, "
+                "quantity, unit_price, amount) "
+                f"SELECT o.id, s.line_no, s.customer_id, s.date, s.product_id, s.quantity, "
+                f"s.unit_price, {amount} FROM {STAGE} s JOIN sales_order o "
+                "ON o.number = s.order_no WHERE true "
+                "ON CONFLICT (order_id, line_no) DO UPDATE SET "
+                "customer_id = excluded.customer_id, date = excluded.date, "
+                "product_id = excluded.product_id, quantity = excluded.quantity, "
+                "unit_price = excluded.unit_price, amount = excluded.amount "
+                "WHERE sales_orderline.customer_id <> excluded.customer_id "
+                "OR sales_orderline.date <> excluded.date "
+                "OR sales_orderline.product_id <> excluded.product_id "
+                "OR sales_orderline.quantity <> excluded.quantity "
+                "OR sales_orderline.unit_price <> excluded.unit_price "
+                "OR sales_orderline.amount <> excluded.amount "
+                "RETURNING customer_id"
+            )
+            if self.postgres:
+                cursor.execute(
+                    f"WITH written AS ({upsert}) "
+                    "SELECT customer_id, count(*) FROM written GROUP BY customer_id"
+                )
+                written_by_customer = cursor.fetchall()
+                written = sum(count for _id, count in written_by_customer)
+                touched.update(customer_id for customer_id, _count in written_by_customer)
+            else:
+                cursor.execute(upsert)
+                written = 0
+                for (customer_id,) in cursor.fetchall():
+                    written += 1
+                    touched.add(customer_id)
+            check_cancel()
+            cursor.execute("SELECT count(*) FROM sales_orderline")
+            created = cursor.fetchone()[0] - lines_before
+            if written:
+                self._recompute_totals(cursor, now)
+        return (created, written - created, self.staged - written), touched
+
+    def _recompute_totals(self, cursor, now) -> None:
+        """Totals and line counts of the orders this file names, set-based."""
+        cursor.execute(
+            "UPDATE sales_order SET total_amount = t.total, line_count = t.lines, "
+            "updated_at = %s FROM (SELECT l.order_id, sum(l.amount) AS total, "
+            "count(*) AS lines FROM sales_orderline l WHERE l.order_id IN "
+            f"(SELECT o.id FROM sales_order o WHERE o.number IN (SELECT order_no FROM {STAGE})) "
+            "GROUP BY l.order_id) t WHERE sales_order.id = t.order_id "
+            "AND (sales_order.total_amount <> t.total OR sales_order.line_count <> t.lines)",
+            [now],
+        )
+
+
+def _copy_line(line: tuple) -> str:
+    number, order_no, line_no, customer, date, product, quantity, price, amount = line
+    return (
+        f"{number}\t{order_no}\t{line_no}\t{customer}\t{date}\t{product}\t{quantity}\t"
+        f"{price}\t{amount or chr(92) + 'N'}\n"
+    )

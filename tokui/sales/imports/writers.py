@@ -1,0 +1,460 @@
+"""Per kind: turn a file's row into clean values (``clean``) and write batches of them.
+
+Customers and people go through the card's services, so every change lands in the card's
+history. Products and payments compare with what is stored and write only the differences
+with bulk statements. Orders have their own set-based path in ``orders.py``.
+"""
+
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tokui.accounts.models import Area
+from tokui.core.validators import validate_code
+from tokui.customers import services as customer_services
+from tokui.customers.choices import CustomerKind, CustomerStatus, Relation
+from tokui.customers.models import Address, Customer, Person
+from tokui.sales.choices import ImportKind, PaymentMethod
+from tokui.sales.models import Payment, Product
+from tokui.users.models import User
+
+from . import checks
+from .checks import Rejected
+from .columns import KINDS
+
+
+class RowRejected(Exception):
+    """One row's problems: [(column, value, reason), …]."""
+
+    def __init__(self, problems: list[tuple[str, str, str]]):
+        super().__init__(problems)
+        self.problems = problems
+
+
+def _unknown_customer() -> str:
+    return _("Unknown customer, or not one of the customers you may change.")
+
+
+class Writer:
+    kind: str
+
+    def __init__(self, *, actor, positions: dict[str, int]):
+        self.actor = actor
+        self.positions = positions
+        self.seen_keys: dict[tuple, int] = {}
+
+    def value(self, row: list[str], column: str) -> str:
+        index = self.positions.get(column)
+        return row[index].strip() if index is not None and index < len(row) else ""
+
+    def clean(self, number: int, row: list[str]) -> dict:
+        """Clean values of one row, or RowRejected with every problem found in it."""
+        problems = []
+        data = {}
+        for column in self.positions:
+            raw = self.value(row, column)
+            try:
+                data[column] = self.clean_value(column, raw)
+            except Rejected as exc:
+                problems.append((column, raw, exc.reason))
+        if not problems:
+            key = tuple(data.get(c) for c in KINDS[self.kind].key)
+            first = self.seen_keys.setdefault(key, number)
+            if first != number:
+                problems.append(
+                    (
+                        KINDS[self.kind].key[-1],
+                        " / ".join(str(k) for k in key),
+                        _("Duplicate key: the same key is on row %(row)d.") % {"row": first},
+                    )
+                )
+        if problems:
+            raise RowRejected(problems)
+        return data
+
+    def clean_value(self, column: str, raw: str):
+        raise NotImplementedError
+
+    def check_batch(self, batch: list[tuple[int, dict]]) -> dict[int, list]:
+        """Checks that need the database; {row number: problems}. Default: none."""
+        return {}
+
+    def write_batch(self, batch: list[tuple[int, dict]]) -> tuple[int, int, int]:
+        """Write clean rows; returns (created, updated, unchanged)."""
+        raise NotImplementedError
+
+    def touched_customer_ids(self) -> set[int]:
+        return set()
+
+
+def _customers_by_code(actor, codes) -> dict[str, Customer]:
+    from tokui.customers.selectors import customer_list
+
+    found = {}
+    codes = list(codes)
+    for start in range(0, len(codes), 500):
+        for customer in customer_list(user=actor, action="change").filter(
+            code__in=codes[start : start + 500]
+        ):
+            found[customer.code] = customer
+    return found
+
+
+class _ServiceWriter(Writer):
+    """Writes rows one by one through the card's services; a dry run is the same inside a
+    rolled-back savepoint, so validation sees exactly what writing would refuse."""
+
+    def check_batch(self, batch):
+        problems: dict[int, list] = {}
+        sid = transaction.savepoint()
+        try:
+            for number, data in batch:
+                try:
+                    with transaction.atomic():
+                        self.write_row(data)
+                except RowRejected as exc:
+                    problems[number] = exc.problems
+        finally:
+            transaction.savepoint_rollback(sid)
+        return problems
+
+    def write_batch(self, batch):
+        counts = [0, 0, 0]
+        for _number, data in batch:
+            counts[self.write_row(data)] += 1
+        return tuple(counts)
+
+    def _service_problems(self, exc: ValidationError, data: dict) -> RowRejected:
+        problems = []
+        details = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+        for field, messages in details.items():
+            column = field.removeprefix("fields.")
+            column = {"line1": "address"}.get(column, column)
+            value = data.get(column, "")
+            for message in messages:
+                problems.append((column, str(value or ""), message))
+        return RowRejected(problems)
+
+
+class CustomerWriter(_ServiceWriter):
+    kind = ImportKind.CUSTOMERS
+    PLAIN = {"name": 200, "name_reading": 200}
+    TEXT = {"phone": 32, "email": 254, "postal_code": 16, "address": 200}
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.kinds = checks.choice_lookup(CustomerKind.choices)
+        self.statuses = checks.choice_lookup(CustomerStatus.choices)
+        self.touched: set[int] = set()
+        self.users = {}
+        self.areas = {}
+
+    def clean_value(self, column, raw):
+        if column == "code":
+            if not raw:
+                raise Rejected(_("This column is required."))
+            return checks.text(raw, max_length=32)
+        if not raw:
+            return None  # an empty cell leaves the card's value as it is
+        if column == "kind":
+            return checks.choice(raw, self.kinds)
+        if column == "status":
+            return checks.choice(raw, self.statuses)
+        if column in self.PLAIN:
+            return checks.text(raw, max_length=self.PLAIN[column], plain=True)
+        if column == "owner":
+            raw = checks.text(raw, max_length=150)
+            if raw not in self.users:
+                self.users[raw] = User.objects.filter(username=raw, is_active=True).first()
+            if self.users[raw] is None:
+                raise Rejected(_("No active user with this user name."))
+            return self.users[raw]
+        if column == "area":
+            raw = checks.text(raw, max_length=32)
+            if raw not in self.areas:
+                self.areas[raw] = Area.objects.filter(code=raw).first()
+            if self.areas[raw] is None:
+                raise Rejected(_("No area with this code."))
+            return self.areas[raw]
+        if column in self.TEXT:
+            return checks.text(raw, max_length=self.TEXT[column])
+        return checks.text(raw, max_length=10_000)  # a card field, checked by its definition
+
+    def write_row(self, data: dict) -> int:
+        fields = {k: v for k, v in data.items() if v is not None}
+        address = {k: fields.pop(k) for k in ("postal_code", "address") if k in fields}
+        card_fields = {
+            k: fields.pop(k)
+            for k in list(fields)
+            if k not in customer_services.CUSTOMER_FIELDS and k not in ("owner", "area")
+        }
+        if card_fields:
+            fields["field_values"] = card_fields
+        customer = Customer.objects.filter(code=data["code"]).first()
+        try:
+            if customer is None:
+                fields.setdefault("kind", CustomerKind.COMPANY)
+                if "name" not in fields:
+                    raise RowRejected([("name", "", _("This column is required."))])
+                customer = customer_services.customer_create(actor=self.actor, data=fields)
+                outcome = 0
+            else:
+                version = customer.version
+                customer = customer_services.customer_update(
+                    actor=self.actor, customer=customer, data=fields, expected_version=version
+                )
+                outcome = 1 if customer.version != version else 2
+            if address and self._write_address(customer, address) and outcome == 2:
+                outcome = 1
+        except ValidationError as exc:
+            raise self._service_problems(exc, data) from exc
+        except PermissionDenied as exc:
+            raise RowRejected([("code", data["code"], _unknown_customer())]) from exc
+        if outcome != 2:
+            self.touched.add(customer.pk)
+        return outcome
+
+    def _write_address(self, customer, values: dict) -> bool:
+        wanted = {"postal_code": values.get("postal_code", "")}
+        if "address" in values:
+            wanted["line1"] = values["address"]
+        current = Address.objects.filter(customer=customer, is_primary=True).first()
+        if current is None:
+            if "line1" not in wanted:
+                raise RowRejected([("address", "", _("This column is required."))])
+            customer_services.address_create(
+                actor=self.actor, customer=customer, data={**wanted, "is_primary": True}
+            )
+            return True
+        if all(getattr(current, k) == v for k, v in wanted.items()):
+            return False
+        customer_services.address_update(actor=self.actor, address=current, data=wanted)
+        return True
+
+    def touched_customer_ids(self):
+        return self.touched
+
+
+class PersonWriter(_ServiceWriter):
+    kind = ImportKind.PEOPLE
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.relations = checks.choice_lookup(Relation.choices)
+        self.customers: dict[str, Customer | None] = {}
+        self.touched: set[int] = set()
+
+    def clean_value(self, column, raw):
+        if column in ("customer_code", "name") and not raw:
+            raise Rejected(_("This column is required."))
+        if column == "customer_code":
+            if raw not in self.customers:
+                self.customers.update(dict.fromkeys([raw]))
+                self.customers.update(_customers_by_code(self.actor, [raw]))
+            if self.customers[raw] is None:
+                raise Rejected(_unknown_customer())
+            return raw
+        if not raw:
+            return None
+        if column == "relation":
+            return checks.choice(raw, self.relations)
+        if column in ("name", "name_reading"):
+            return checks.text(raw, max_length=200, plain=True)
+        if column == "birthday":
+            return checks.date_iso(raw)
+        return checks.text(raw, max_length={"phone": 32, "email": 254}[column])
+
+    def write_row(self, data: dict) -> int:
+        customer = self.customers[data["customer_code"]]
+        fields = {
+            k: v for k, v in data.items() if v is not None and k not in ("customer_code", "name")
+        }
+        person = Person.objects.filter(customer=customer, name=data["name"]).first()
+        try:
+            if person is None:
+                fields.setdefault("relation", Relation.CONTACT)
+                customer_services.person_create(
+                    actor=self.actor, customer=customer, data={"name": data["name"], **fields}
+                )
+                outcome = 0
+            else:
+                version = person.version
+                person = customer_services.person_update(
+                    actor=self.actor, person=person, data=fields, expected_version=version
+                )
+                outcome = 1 if person.version != version else 2
+        except ValidationError as exc:
+            raise self._service_problems(exc, data) from exc
+        except PermissionDenied as exc:
+            raise RowRejected([("customer_code", customer.code, _unknown_customer())]) from exc
+        if outcome != 2:
+            self.touched.add(customer.pk)
+        return outcome
+
+    def touched_customer_ids(self):
+        return self.touched
+
+
+def _decimal_text(value) -> str | None:
+    """A stored decimal as text the file would write, to compare without float noise."""
+    if value is None:
+        return None
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _same_number(a: str | None, b: str | None) -> bool:
+    return _decimal_text(None if a is None else Decimal(a)) == _decimal_text(
+        None if b is None else Decimal(b)
+    )
+
+
+class _BulkWriter(Writer):
+    """Compares each batch with the stored rows by natural key and writes only differences."""
+
+    model = None
+    key_field = ""
+    fields: tuple[str, ...] = ()
+    numeric: tuple[str, ...] = ()
+
+    def stored_values(self, instance) -> dict:
+        return {f: getattr(instance, f) for f in self.fields}
+
+    def row_values(self, data: dict) -> dict:
+        return {f: data.get(f) for f in self.fields}
+
+    def _differs(self, stored: dict, wanted: dict) -> bool:
+        for field, value in wanted.items():
+            current = stored[field]
+            if field in self.numeric:
+                if not _same_number(None if current is None else str(current), value):
+                    return True
+            elif (current.isoformat() if hasattr(current, "isoformat") else current) != value:
+                return True
+        return False
+
+    def write_batch(self, batch):
+        keys = [data[self.key_field] for _n, data in batch]
+        stored = {
+            getattr(obj, self.key_field): obj
+            for obj in self.model.objects.filter(**{f"{self.key_field}__in": keys})
+        }
+        created, changed, unchanged = [], [], 0
+        now = timezone.now()
+        for _number, data in batch:
+            wanted = self.row_values(data)
+            instance = stored.get(data[self.key_field])
+            if instance is None:
+                created.append(self.model(**{self.key_field: data[self.key_field]}, **wanted))
+                self.on_write(None, wanted)
+            elif self._differs(self.stored_values(instance), wanted):
+                self.on_write(instance, wanted)
+                for field, value in wanted.items():
+                    setattr(instance, field, value)
+                instance.updated_at = now
+                changed.append(instance)
+            else:
+                unchanged += 1
+        self.model.objects.bulk_create(created, batch_size=1000)
+        if changed:
+            self.model.objects.bulk_update(changed, [*self.fields, "updated_at"], batch_size=1000)
+        return len(created), len(changed), unchanged
+
+    def on_write(self, instance, wanted: dict) -> None:
+        pass
+
+
+class ProductWriter(_BulkWriter):
+    kind = ImportKind.PRODUCTS
+    model = Product
+    key_field = "code"
+    fields = ("name", "brand", "category", "unit", "list_price", "launch_date")
+    numeric = ("list_price",)
+    TEXT = {"name": 200, "brand": 100, "category": 100, "unit": 20}
+
+    def clean_value(self, column, raw):
+        if column in ("code", "name") and not raw:
+            raise Rejected(_("This column is required."))
+        if column == "code":
+            raw = checks.text(raw, max_length=32)
+            try:
+                validate_code(raw)
+            except ValidationError as exc:
+                raise Rejected(" ".join(exc.messages)) from exc
+            return raw
+        if column in self.TEXT:
+            return checks.text(raw, max_length=self.TEXT[column], plain=True)
+        if not raw:
+            return None
+        if column == "list_price":
+            return checks.number_text(raw, integer_digits=10, decimals=2)
+        return checks.date_iso(raw)
+
+    def row_values(self, data):
+        # A column the file leaves out keeps the stored value; an empty text cell clears it.
+        return {f: data[f] for f in self.fields if f in data}
+
+    def stored_values(self, instance):
+        return {f: getattr(instance, f) for f in self.fields}
+
+
+class PaymentWriter(_BulkWriter):
+    kind = ImportKind.PAYMENTS
+    model = Payment
+    key_field = "reference"
+    fields = ("customer_id", "date", "amount", "method")
+    numeric = ("amount",)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        from tokui.customers.selectors import customer_list
+
+        # One dict for the whole file: payment files name the same customers over and over.
+        self.customer_ids = dict(
+            customer_list(user=self.actor, action="change").values_list("code", "id")
+        )
+        self.methods = checks.choice_lookup(PaymentMethod.choices)
+        self.touched: set[int] = set()
+
+    def clean_value(self, column, raw):
+        if column != "method" and not raw:
+            raise Rejected(_("This column is required."))
+        if column == "reference":
+            return checks.text(raw, max_length=64)
+        if column == "customer_code":
+            customer_id = self.customer_ids.get(raw)
+            if customer_id is None:
+                raise Rejected(_unknown_customer())
+            return customer_id
+        if column == "date":
+            return checks.date_iso(raw)
+        if column == "amount":
+            return checks.number_text(raw, integer_digits=12, decimals=2)
+        return checks.choice(raw, self.methods) if raw else PaymentMethod.TRANSFER
+
+    def row_values(self, data):
+        return {
+            "customer_id": data["customer_code"],
+            "date": data["date"],
+            "amount": data["amount"],
+            "method": data.get("method") or PaymentMethod.TRANSFER,
+        }
+
+    def on_write(self, instance, wanted):
+        self.touched.add(wanted["customer_id"])
+        if instance is not None:
+            self.touched.add(instance.customer_id)
+
+    def touched_customer_ids(self):
+        return self.touched
+
+
+WRITERS = {
+    ImportKind.CUSTOMERS: CustomerWriter,
+    ImportKind.PEOPLE: PersonWriter,
+    ImportKind.PRODUCTS: ProductWriter,
+    ImportKind.PAYMENTS: PaymentWriter,
+}

@@ -1,0 +1,125 @@
+"""Imports from files as offices make them: encodings, XLSX, mapping, the CLI's exit codes."""
+
+import io
+
+import openpyxl
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tokui.audit.models import ObjectChange
+from tokui.customers.models import Address, Customer
+from tokui.sales.imports.columns import MappingProblem, resolve_columns
+from tokui.sales.imports.reading import Table, detect_encoding
+
+JAPANESE_ROWS = [
+    ["得意先コード", "得意先名", "フリガナ", "電話番号"],
+    ["J-001", "山田商店", "ヤマダショウテン", "03-1111-2222"],
+    ["J-002", "株式会社佐藤物産", "サトウブッサン", "06-3333-4444"],
+    ["J-003", "ﾀﾅｶ酒店", "ﾀﾅｶｻｹﾃﾝ", "045-555-6666"],
+]
+JAPANESE_MAP = ["得意先コード=code", "得意先名=name", "フリガナ=name_reading", "電話番号=phone"]
+KOREAN_ROWS = [
+    ["code", "name", "name_reading", "phone"],
+    ["K-001", "김민준 상점", "김민준", "02-123-4567"],
+    ["K-002", "이서연 식품", "이서연", "051-987-6543"],
+    ["K-003", "박지훈 약국", "", "031-222-3333"],
+]
+
+
+def write_csv(path, rows, encoding):
+    text = "".join(",".join(row) + "\r\n" for row in rows)
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def write_xlsx(path, rows):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+def cards():
+    return sorted(Customer.objects.values_list("code", "name", "name_reading", "phone", "sort_key"))
+
+
+def run_import(*args):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import", *args, "--no-progress", stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "detected"),
+    [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("cp932", "cp932")],
+)
+def test_japanese_file_detected_in_each_encoding(tmp_path, encoding, detected):
+    path = write_csv(tmp_path / "j.csv", JAPANESE_ROWS, encoding)
+    assert detect_encoding(path) == detected
+    assert Table(path).headers == JAPANESE_ROWS[0]
+
+
+@pytest.mark.parametrize(("encoding", "detected"), [("utf-8", "utf-8"), ("cp949", "cp949")])
+def test_korean_file_detected(tmp_path, encoding, detected):
+    path = write_csv(tmp_path / "k.csv", KOREAN_ROWS, encoding)
+    assert detect_encoding(path) == detected
+    assert next(row for _n, row in Table(path).rows())[1] == "김민준 상점"
+
+
+@pytest.mark.parametrize("form", ["utf-8", "utf-8-sig", "cp932", "xlsx"])
+def test_japanese_excel_file_gives_the_same_cards_as_utf8(tmp_path, users, form):
+    reference = write_csv(tmp_path / "ref.csv", JAPANESE_ROWS, "utf-8")
+    maps = [arg for option in JAPANESE_MAP for arg in ("--map", option)]
+    run_import("customers", str(reference), *maps)
+    expected = cards()
+    assert [c[0] for c in expected] == ["J-001", "J-002", "J-003"]
+    assert expected[0][1:4] == ("山田商店", "ヤマダショウテン", "03-1111-2222")
+    Address.objects.all().delete()
+    ObjectChange.objects.all().delete()
+    Customer.objects.all().delete()
+    if form == "xlsx":
+        path = write_xlsx(tmp_path / "j.xlsx", JAPANESE_ROWS)
+    else:
+        path = write_csv(tmp_path / "j.csv", JAPANESE_ROWS, form)
+    out, _err = run_import("customers", str(path), *maps)
+    assert cards() == expected
+    assert "3 added" in out
+    # The import is on each card's history, made by the importing administrator.
+    assert (
+        ObjectChange.objects.filter(action="create", object_type="customers.customer").count() == 3
+    )
+
+
+def test_korean_cp949_file_gives_the_same_cards_as_utf8(tmp_path, users):
+    run_import("customers", str(write_csv(tmp_path / "ref.csv", KOREAN_ROWS, "utf-8")))
+    expected = cards()
+    ObjectChange.objects.all().delete()
+    Customer.objects.all().delete()
+    run_import("customers", str(write_csv(tmp_path / "k.csv", KOREAN_ROWS, "cp949")))
+    assert cards() == expected
+    assert expected[0][:2] == ("K-001", "김민준 상점")
+
+
+def test_forced_encoding_wins(tmp_path, users):
+    path = write_csv(tmp_path / "k.csv", KOREAN_ROWS, "cp949")
+    assert Table(path, "cp949").encoding == "cp949"
+    run_import("customers", str(path), "--encoding", "cp949")
+    assert Customer.objects.get(code="K-002").name == "이서연 식품"
+
+
+def test_unknown_and_missing_columns_are_named_before_any_row(tmp_path, users):
+    path = write_csv(tmp_path / "j.csv", JAPANESE_ROWS, "cp932")
+    with pytest.raises(CommandError) as error:
+        run_import("customers", str(path), "--map", "得意先名=name")
+    message = str(error.value)
+    assert "得意先コード" in message and "フリガナ" in message and "code" in message
+    assert Customer.objects.count() == 0
+    with pytest.raises(MappingProblem, match="Not a column of this import: nickname"):
+        resolve_columns("customers", ["code", "x"], {"x": "nickname"})
+    with pytest.raises(MappingProblem, match="Required columns are missing: quantity, unit_price"):
+        resolve_columns(
+            "orders", ["order_no", "line_no", "customer_code", "date", "product_code"], {}
+        )

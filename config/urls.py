@@ -10,5 +10,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", include("tokui.customers.urls")),
     path("fields/", include("tokui.fields.urls")),
+    path("audit/", include("tokui.audit.urls")),
     path("api/v1/", include("tokui.core.api_urls")),
 ]

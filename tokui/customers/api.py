@@ -17,6 +17,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from tokui.accounts.selectors import area_get_by_code
+from tokui.audit.decorators import record_card_read, records_list_read
 from tokui.core.api_schemas import LIST_ERRORS, READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS
 from tokui.fields.choices import FieldType
 from tokui.fields.selectors import active_field_definitions
@@ -170,6 +171,7 @@ def _customer_out(customer: Customer, user) -> Customer:
     tags=CUSTOMERS,
     summary="List customers",
 )
+@records_list_read
 @paginate(CustomerPages)
 def customer_list(request, filters: Query[CustomerFilters]):
     """Customers the caller may see, sorted by reading; `page_size` up to 200 by default."""
@@ -197,7 +199,9 @@ def customer_list(request, filters: Query[CustomerFilters]):
     summary="Get a customer",
 )
 def customer_detail(request, code: str):
-    return _customer_or_404(request, code)
+    customer = _customer_or_404(request, code)
+    record_card_read(request, customer.pk)
+    return customer
 
 
 @router.post(
@@ -257,6 +261,7 @@ def _person_data(payload: dict[str, Any]) -> dict[str, Any]:
 )
 def person_list(request, code: str):
     customer = _customer_or_404(request, code)
+    record_card_read(request, customer.pk)
     return selectors.person_list(user=request.auth).filter(customer=customer)
 
 
@@ -280,7 +285,9 @@ def person_create(request, code: str, payload: PersonCreateIn):
     summary="Get a person",
 )
 def person_detail(request, person_id: int):
-    return _person_or_404(request, person_id)
+    person = _person_or_404(request, person_id)
+    record_card_read(request, person.customer_id)
+    return person
 
 
 @router.patch(

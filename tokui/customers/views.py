@@ -26,6 +26,7 @@ from tokui.audit.selectors import card_history
 from tokui.core.exceptions import EditConflict
 from tokui.fields.choices import Category, FieldType
 from tokui.fields.selectors import active_field_definitions
+from tokui.metrics.selectors import customer_figures, derived_field_values
 from tokui.users.roles import CARD_HISTORY, CUSTOMER, has_permission
 
 from . import services
@@ -93,10 +94,14 @@ def customer_detail(request, code):
     if may_read_history:
         history = list(card_history(customer_id=customer.pk)[:TIMELINE_LENGTH])
     consents = consents_by_channel(customer=customer)
+    figures = customer_figures(user=user, customer=customer)
     context = {
         "customer": customer,
         "tags": list(customer.tags.all()),
-        "categories": _card_categories(customer, active_field_definitions()),
+        "categories": _card_categories(
+            customer, active_field_definitions(), derived_field_values(figures)
+        ),
+        "figures": figures,
         "people": list(customer.people.all()),
         "addresses": list(customer.addresses.all()),
         "consents": [
@@ -111,8 +116,9 @@ def customer_detail(request, code):
     return render(request, "customers/customer_detail.html", context)
 
 
-def _card_categories(customer, definitions) -> list[dict]:
-    values = customer.field_values or {}
+def _card_categories(customer, definitions, derived=None) -> list[dict]:
+    # Derived fields show the system's figure (tokui.metrics), never a typed value.
+    values = {**(customer.field_values or {}), **(derived or {})}
     categories = []
     for category, label in Category.choices:
         rows = [

@@ -1,10 +1,14 @@
 """Figures the system derives per customer from orders and payments (CARD-4, CARD-7)."""
 
+from decimal import Decimal
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tokui.core.querysets import RestrictedQuerySet
 from tokui.users.roles import CUSTOMER
+
+PERCENT = Decimal("0.1")
 
 
 class CustomerMetrics(models.Model):
@@ -62,3 +66,18 @@ class CustomerMetrics(models.Model):
 
     def __str__(self) -> str:
         return str(self.customer_id)
+
+    @property
+    def top_brand_percent(self) -> Decimal | None:
+        if self.top_brand_share is None:
+            return None
+        return (self.top_brand_share * 100).quantize(PERCENT)
+
+    @property
+    def category_percents(self) -> list[tuple[str, Decimal]]:
+        """(category, percent of the amount), largest first; "" is products without one."""
+        shares = [
+            (category, (Decimal(str(share)) * 100).quantize(PERCENT))
+            for category, share in (self.category_mix or {}).items()
+        ]
+        return sorted(shares, key=lambda item: (-item[1], item[0]))

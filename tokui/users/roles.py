@@ -11,6 +11,8 @@ CUSTOMER = "customer"  # the card and everything on it: people, addresses, conse
 CARD_HISTORY = "card_history"
 FIELD_DEFINITION = "field_definition"
 USER = "user"
+ACCESS_LOG = "access_log"  # who read which cards (GOV-1); its unusual-volume alerts below
+ACCESS_ALERT = "access_alert"
 
 _ALL_ACTIONS = ("view", "add", "change", "delete")
 
@@ -20,6 +22,8 @@ PERMISSIONS: dict[str, dict[str, dict[str, str]]] = {
         CARD_HISTORY: {"view": Scope.ALL},
         FIELD_DEFINITION: dict.fromkeys(_ALL_ACTIONS, Scope.ALL),
         USER: dict.fromkeys(_ALL_ACTIONS, Scope.ALL),
+        ACCESS_LOG: {"view": Scope.ALL},
+        ACCESS_ALERT: {"view": Scope.ALL},
     },
     Role.MANAGER: {
         CUSTOMER: dict.fromkeys(_ALL_ACTIONS, Scope.AREA),
@@ -38,6 +42,7 @@ PERMISSIONS: dict[str, dict[str, dict[str, str]]] = {
     Role.ANALYST: {},
     Role.AUDITOR: {
         CUSTOMER: {"view": Scope.ALL},
+        ACCESS_LOG: {"view": Scope.ALL},
         CARD_HISTORY: {"view": Scope.ALL},
         FIELD_DEFINITION: {"view": Scope.ALL},
     },

@@ -1,8 +1,10 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 from django.test import RequestFactory, override_settings
 
 from tokui.audit.choices import AccessAction
+from tokui.audit.forms import PurposeForm
 from tokui.audit.models import AccessEvent, AccessEventCustomer, AppendOnlyError
 from tokui.audit.services import purpose_required, record_access
 from tokui.users.choices import Role
@@ -63,8 +65,9 @@ def test_forwarded_for_is_ignored_unless_a_trusted_proxy_is_configured(users):
     request = _request(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.2")
     actor = users[Role.AUDITOR]
 
-    untrusted = record_access(actor=actor, action=AccessAction.VIEW, request=request)
-    with override_settings(TOKUI_TRUST_X_FORWARDED_FOR=True):
+    with override_settings(TOKUI_PROXY_COUNT=0):
+        untrusted = record_access(actor=actor, action=AccessAction.VIEW, request=request)
+    with override_settings(TOKUI_PROXY_COUNT=1):
         trusted = record_access(actor=actor, action=AccessAction.VIEW, request=request)
 
     assert untrusted.ip_address == "10.0.0.1"
@@ -102,3 +105,23 @@ def test_access_records_cannot_be_edited_or_deleted(users, customer):
     with pytest.raises(AppendOnlyError):
         AccessEvent.objects.all().delete()
     assert AccessEvent.objects.get().purpose == ""
+
+
+@override_settings(TOKUI_PURPOSE_THRESHOLD=100)
+def test_the_purpose_form_asks_for_a_purpose_only_above_the_threshold():
+    assert PurposeForm({"purpose": ""}, count=100).is_valid()
+    large = PurposeForm({"purpose": "  "}, count=101)
+    assert not large.is_valid()
+    assert large.errors["purpose"] == [
+        "Say what these cards are for: more than 100 need a purpose."
+    ]
+    assert PurposeForm({"purpose": "Catalogue mailing"}, count=5000).is_valid()
+
+
+@override_settings(TOKUI_PURPOSE_THRESHOLD=1)
+def test_the_purpose_include_renders_the_field_as_required():
+    html = render_to_string("audit/purpose_field.html", {"purpose_form": PurposeForm(count=2)})
+
+    assert 'name="purpose"' in html
+    assert " required" in html
+    assert "Required: more than 1 cards." in html

@@ -1,0 +1,12 @@
+"""``{% load access %}``: whether the signed-in user may open the access log."""
+
+from django import template
+
+from tokui.users.roles import ACCESS_LOG, has_permission
+
+register = template.Library()
+
+
+@register.filter
+def may_read_access_log(user) -> bool:
+    return has_permission(user, ACCESS_LOG, "view")

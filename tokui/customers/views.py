@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 from django_tables2 import RequestConfig
 
 from tokui.audit.selectors import card_history
+from tokui.audit.services import record_access
 from tokui.core.exceptions import EditConflict
 from tokui.fields.choices import Category, FieldType
 from tokui.fields.selectors import active_field_definitions
@@ -88,6 +89,7 @@ def customer_list_view(request):
 @login_required
 def customer_detail(request, code):
     customer = _customer_or_404(request, code, "view")
+    record_access(actor=request.user, action="view", customer_ids=[customer.pk], request=request)
     user = request.user
     may_read_history = has_permission(user, CARD_HISTORY, "view")
     history = []
@@ -205,6 +207,7 @@ def customer_history(request, code):
     """Every change on the card, one row per changed field, newest first."""
     _require(request.user, "view", CARD_HISTORY)
     customer = _customer_or_404(request, code, "view")
+    record_access(actor=request.user, action="view", customer_ids=[customer.pk], request=request)
     page = Paginator(card_history(customer_id=customer.pk), HISTORY_PAGE_SIZE).get_page(
         request.GET.get("page")
     )

@@ -85,6 +85,8 @@ class Customer(BaseModel):
     sort_key = models.CharField(max_length=200, editable=False, db_index=True)
     search_text = models.TextField(editable=False, blank=True)
     phone_digits = models.CharField(max_length=200, editable=False, blank=True)
+    # The folded name alone, which duplicate detection groups on (CARD-12).
+    name_key = models.CharField(max_length=200, editable=False, blank=True, db_index=True)
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -103,6 +105,7 @@ class Customer(BaseModel):
 
     def refresh_search(self, extra_phones: list[str] | tuple[str, ...] = ()) -> None:
         self.sort_key = search_key(self.name_reading or self.name)[:200]
+        self.name_key = search_key(self.name)[:200]
         self.search_text = " ".join(
             filter(None, [search_key(self.code), search_key(self.name), self.sort_key])
         )
@@ -187,6 +190,8 @@ class Address(BaseModel):
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
     is_primary = models.BooleanField(_("primary"), default=False)
+    # Postal code and first line folded alike, which duplicate detection groups on (CARD-12).
+    match_key = models.CharField(max_length=250, editable=False, blank=True, db_index=True)
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -197,6 +202,27 @@ class Address(BaseModel):
 
     def __str__(self) -> str:
         return " ".join(filter(None, [self.postal_code, self.region, self.locality, self.line1]))
+
+    def save(self, *args, **kwargs):
+        self.match_key = address_match_key(self.postal_code, self.line1)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"postal_code", "line1"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "match_key"}
+        super().save(*args, **kwargs)
+
+
+def address_match_key(postal_code: str, line1: str) -> str:
+    """The folded postal code and first line: "100-0001 千代田１－１" and "1000001 千代田1-1"
+    agree. Empty without a postal code: a street line alone ("1-1") is shared by too many
+    places to suggest a duplicate."""
+    postal = digits_only(postal_code)
+    if not postal or not line1:
+        return ""
+    return f"{postal} {search_key(line1).translate(_DASHES)}"[:250]
+
+
+# Dashes NFKC leaves alone but people type for the hyphen in "1-2-3".
+_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—−", "-"))
 
 
 class Consent(BaseModel):
@@ -233,3 +259,50 @@ class Consent(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()}: {self.granted}"
+
+
+class CustomerMerge(BaseModel):
+    """Two cards found to be one customer, merged into the card kept (CARD-12).
+
+    The merged card's row is gone; this record keeps what it was (code, name and a
+    snapshot of its fields), who merged it, which value won for each field, and what
+    moved over. ``merged_customer_id`` is the old card's id, under which its history
+    stays in the audit log: the kept card's history reads it through these records.
+    """
+
+    scope_resource = CUSTOMER
+    scope_customer_path = "kept__"
+
+    kept = models.ForeignKey(
+        Customer,
+        verbose_name=_("kept card"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="merges",
+        help_text=_("The card that holds the merged card's orders and history now."),
+    )
+    kept_code = models.CharField(_("kept card's code"), max_length=32)
+    merged_customer_id = models.BigIntegerField(_("merged card's id"), unique=True)
+    merged_code = models.CharField(_("merged card's code"), max_length=32)
+    merged_name = models.CharField(_("merged card's name"), max_length=200)
+    merged_snapshot = models.JSONField(_("merged card as it was"), default=dict, blank=True)
+    choices = models.JSONField(_("values taken from the merged card"), default=dict, blank=True)
+    moved = models.JSONField(_("rows moved"), default=dict, blank=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("merged by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    merged_by_name = models.CharField(_("merged by"), max_length=150)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("card merge")
+        verbose_name_plural = _("card merges")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.merged_name} ({self.merged_code}) → {self.kept_code}"

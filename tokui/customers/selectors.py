@@ -1,14 +1,19 @@
 """Reads of customer cards, always restricted to what the user may see."""
 
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import CharField, Count, F, Q, QuerySet, Value
+from django.db.models.functions import Length, Replace
 
 from tokui.core.text import digits_only, search_key
 from tokui.users.choices import Role, Scope
 from tokui.users.roles import CUSTOMER, scope_for
 
 from .choices import CustomerStatus
-from .models import Address, Consent, Customer, Person, Tag
+from .models import Address, Consent, Customer, CustomerMerge, Person, Tag
 
 # A query with at least this many digits (and nothing but phone punctuation) is also
 # matched against phone numbers.
@@ -100,3 +105,168 @@ def assignable_owners(*, user, keep_pk: int | None = None) -> QuerySet:
     if keep_pk is not None:
         allowed |= Q(pk=keep_pk)
     return users.filter(allowed)
+
+
+# --- likely duplicates (CARD-12) ------------------------------------------------------
+
+# Why two cards look alike, and how much each reason counts towards a pair's score.
+DUPLICATE_REASON_WEIGHTS = {"name": 3, "reading": 2, "phone": 3, "address": 2}
+# A name, phone or address shared by more cards than this is a chain, a switchboard or a
+# building, not a duplicate: suggesting every pair among them would bury the real ones.
+DUPLICATE_MAX_GROUP = 20
+# Fewer digits than this ("110", an extension) say nothing about who the customer is.
+DUPLICATE_MIN_PHONE_DIGITS = 6
+# Characters validate_phone lets through besides ASCII digits, and what they become.
+_PHONE_FOLDS = [(c, "") for c in "+()（）-－ ‐ー.　"] + [
+    (chr(ord("０") + n), str(n)) for n in range(10)
+]
+
+
+@dataclass(frozen=True)
+class DuplicatePair:
+    """Two cards that look like one customer, with the reasons and a score (higher: likelier)."""
+
+    first: Customer
+    second: Customer
+    reasons: tuple[str, ...]
+    score: int
+
+
+def _phone_digits_sql(field: str):
+    """The digits of a phone column, folded in SQL so both databases group on them."""
+    expression = F(field)
+    for old, new in _PHONE_FOLDS:
+        expression = Replace(expression, Value(old), Value(new))
+    return expression
+
+
+def _duplicate_keys(user) -> list[QuerySet]:
+    """One query per reason, each giving (customer id, reason, folded key) for the cards
+    ``user`` may change; their union is what detection groups on."""
+    customers = Customer.objects.restrict(user, "change").order_by()
+    people = Person.objects.restrict(user, "change").order_by()
+    addresses = Address.objects.restrict(user, "change").order_by()
+
+    def keys(queryset, customer, reason, key):
+        return queryset.annotate(dup_key=key).values(
+            "dup_key", dup_customer=F(customer), dup_reason=Value(reason, CharField())
+        )
+
+    def phone_keys(queryset, customer, field):
+        # Filtered before .values(), so the length is a condition, not a fourth column.
+        return (
+            queryset.annotate(dup_digits=Length(_phone_digits_sql(field)))
+            .filter(dup_digits__gte=DUPLICATE_MIN_PHONE_DIGITS)
+            .annotate(dup_key=_phone_digits_sql(field))
+            .values("dup_key", dup_customer=F(customer), dup_reason=Value("phone", CharField()))
+        )
+
+    return [
+        keys(customers.exclude(name_key=""), "pk", "name", F("name_key")),
+        keys(customers.exclude(name_reading=""), "pk", "reading", F("sort_key")),
+        phone_keys(customers, "pk", "phone"),
+        phone_keys(people, "customer_id", "phone"),
+        phone_keys(people, "customer_id", "mobile"),
+        keys(addresses.exclude(match_key=""), "customer_id", "address", F("match_key")),
+    ]
+
+
+def duplicate_pairs(*, user, limit: int = 200) -> list[DuplicatePair]:
+    """Pairs of cards ``user`` may change that share a folded name, reading, phone or address.
+
+    Set-based: the keys of every card in scope are grouped in SQL, keys held by between two
+    and ``DUPLICATE_MAX_GROUP`` cards are joined back to their cards, and each pair's
+    reasons and score come out of one GROUP BY; Python only reads the result.
+    """
+    parts, params = [], []
+    for queryset in _duplicate_keys(user):
+        try:
+            sql, part_params = queryset.query.sql_with_params()
+        except EmptyResultSet:  # a role that may change no card at all
+            continue
+        parts.append(f"SELECT dup_customer, dup_reason, dup_key FROM ({sql}) AS part")  # noqa: S608
+        params.extend(part_params)
+    if not parts:
+        return []
+    flags, flag_params = [], []
+    for reason in DUPLICATE_REASON_WEIGHTS:
+        flags.append("MAX(CASE WHEN a.dup_reason = %s THEN 1 ELSE 0 END)")
+        flag_params.append(reason)
+    score = " + ".join(
+        f"MAX(CASE WHEN a.dup_reason = %s THEN {int(weight)} ELSE 0 END)"
+        for weight in DUPLICATE_REASON_WEIGHTS.values()
+    )
+    # The keys are built by the ORM above (scope included); only their assembly is SQL.
+    sql = f"""
+        WITH dup_keys AS ({" UNION ".join(parts)}),
+        shared AS (
+            SELECT dup_reason, dup_key FROM dup_keys
+            GROUP BY dup_reason, dup_key
+            HAVING COUNT(DISTINCT dup_customer) BETWEEN 2 AND %s
+        )
+        SELECT a.dup_customer, b.dup_customer, {", ".join(flags)}, {score} AS score
+        FROM dup_keys a
+        JOIN shared s ON s.dup_reason = a.dup_reason AND s.dup_key = a.dup_key
+        JOIN dup_keys b
+          ON b.dup_reason = a.dup_reason AND b.dup_key = a.dup_key
+         AND b.dup_customer > a.dup_customer
+        GROUP BY a.dup_customer, b.dup_customer
+        ORDER BY score DESC, a.dup_customer, b.dup_customer
+        LIMIT %s
+    """  # noqa: S608
+    params = [*params, DUPLICATE_MAX_GROUP, *flag_params, *DUPLICATE_REASON_WEIGHTS, int(limit)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    ids = {customer_id for row in rows for customer_id in row[:2]}
+    cards = Customer.objects.select_related("owner", "area").in_bulk(ids)
+    reasons = tuple(DUPLICATE_REASON_WEIGHTS)
+    return [
+        DuplicatePair(
+            first=cards[row[0]],
+            second=cards[row[1]],
+            reasons=tuple(r for r, flag in zip(reasons, row[2:-1], strict=True) if flag),
+            score=int(row[-1]),
+        )
+        for row in rows
+        if row[0] in cards and row[1] in cards
+    ]
+
+
+def merged_customer_ids(customer_id: int) -> list[int]:
+    """Ids of the cards merged into this one (earlier merges follow the card they went to)."""
+    return list(
+        CustomerMerge.objects.filter(kept_id=customer_id).values_list(
+            "merged_customer_id", flat=True
+        )
+    )
+
+
+def card_history_customer_ids(customer: Customer) -> list[int]:
+    """Whose audit rows make up this card's history: its own and those of merged cards."""
+    return [customer.pk, *merged_customer_ids(customer.pk)]
+
+
+def merge_list(*, user) -> QuerySet[CustomerMerge]:
+    return CustomerMerge.objects.restrict(user, "view").select_related("kept", "merged_by")
+
+
+def customer_ids_in_scope(*, user, action: str, ids) -> set[int]:
+    """Which of ``ids`` the user may ``action``: one query for a whole page of pairs."""
+    return set(
+        Customer.objects.restrict(user, action)
+        .filter(pk__in=list(ids))
+        .values_list("pk", flat=True)
+    )
+
+
+def merge_counts(customer: Customer) -> dict[str, int]:
+    """What hangs off a card and would move with it in a merge."""
+    return {
+        "people": customer.people.count(),
+        "addresses": customer.addresses.count(),
+        "consents": customer.consents.count(),
+        "orders": customer.orders.count(),
+        "order_lines": customer.order_lines.count(),
+        "payments": customer.payments.count(),
+    }

@@ -13,7 +13,7 @@ from tokui.fields.selectors import active_field_definitions
 from tokui.fields.services import clean_field_values
 from tokui.users.choices import Role
 
-from .models import Address, Consent, Customer, Person, Tag
+from .models import Address, Consent, Customer, CustomerMerge, Person, Tag
 
 CUSTOMER_FIELDS = (
     "code",
@@ -417,3 +417,258 @@ def consent_set(*, actor, customer: Customer, data: dict) -> Consent:
         customer_id=customer.pk,
     )
     return consent
+
+
+# --- merging duplicate cards (CARD-12) ------------------------------------------------
+
+KEEP, TAKE_MERGED = "keep", "merge"
+# Plain fields a merge may take from either card. The code is not among them: the kept
+# card keeps its code, and the merged code is recorded on the merge.
+MERGE_PLAIN_FIELDS = tuple(name for name in CUSTOMER_FIELDS if name != "code")
+MERGE_RELATION_FIELDS = ("owner", "area")
+
+
+def _is_empty(value) -> bool:
+    return value in (None, "", [], {})
+
+
+def merge_field_values(customer: Customer, definitions) -> dict:
+    """What a merge compares: each choosable field's value on ``customer``.
+
+    Plain fields by name, owner and area as objects, card fields as ``fields.<key>``
+    (derived ones are left out: the system recomputes them), consent as
+    ``consent.<channel>``.
+    """
+    values = {name: getattr(customer, name) for name in MERGE_PLAIN_FIELDS}
+    values["owner"] = customer.owner
+    values["area"] = customer.area
+    for definition in definitions:
+        if definition.is_active and not definition.is_derived:
+            values[f"fields.{definition.key}"] = (customer.field_values or {}).get(definition.key)
+    for consent in customer.consents.all():
+        values[f"consent.{consent.channel}"] = consent
+    return values
+
+
+def merge_differences(keep: Customer, merge: Customer, definitions) -> dict:
+    """The choosable fields whose values differ, as ``{name: (kept value, merged value)}``."""
+    kept, merged = merge_field_values(keep, definitions), merge_field_values(merge, definitions)
+    differences = {}
+    for name in dict.fromkeys([*kept, *merged]):
+        old, new = kept.get(name), merged.get(name)
+        if name.startswith("consent."):
+            # A channel only one card has moves over anyway; a choice is needed when both do
+            # and they disagree.
+            if old is None or new is None or _consent_tuple(old) == _consent_tuple(new):
+                continue
+        elif old == new or (_is_empty(old) and _is_empty(new)):
+            continue
+        differences[name] = (old, new)
+    return differences
+
+
+def _consent_tuple(consent: Consent) -> tuple:
+    return (consent.granted, consent.recorded_on, consent.source)
+
+
+def default_merge_choice(kept_value, merged_value) -> str:
+    """Nothing is dropped by default: an empty value on the kept card takes the merged one."""
+    return TAKE_MERGED if _is_empty(kept_value) and not _is_empty(merged_value) else KEEP
+
+
+def _merge_choices(differences: dict, choices: dict) -> dict[str, str]:
+    unknown = set(choices) - set(differences)
+    if unknown:
+        raise ValidationError(
+            _("These fields do not differ between the two cards: %(fields)s")
+            % {"fields": ", ".join(sorted(unknown))}
+        )
+    bad = {name for name, choice in choices.items() if choice not in (KEEP, TAKE_MERGED)}
+    if bad:
+        raise ValidationError(
+            _("Choose which card's value to keep for: %(fields)s")
+            % {"fields": ", ".join(sorted(bad))}
+        )
+    return {
+        name: choices.get(name) or default_merge_choice(*values)
+        for name, values in differences.items()
+    }
+
+
+def _merged_card_data(keep: Customer, merge: Customer, resolved: dict) -> tuple[dict, dict]:
+    """The ``customer_update`` payload for the kept card, and what it takes from the merged
+    card (for the merge record)."""
+    data: dict = {}
+    taken: dict = {}
+    field_values: dict = {}
+    for name, choice in resolved.items():
+        if choice != TAKE_MERGED or name.startswith("consent."):
+            continue
+        if name.startswith("fields."):
+            key = name.removeprefix("fields.")
+            field_values[key] = (merge.field_values or {}).get(key)
+            taken[name] = field_values[key]
+        else:
+            data[name] = getattr(merge, name)
+            taken[name] = _plain(data[name])
+    if field_values:
+        data["field_values"] = field_values
+    # Labels and assignees are not either-or: the kept card carries both cards' sets.
+    keep_tags = {t.name for t in keep.tags.all()}
+    merge_tags = {t.name for t in merge.tags.all()}
+    if merge_tags - keep_tags:
+        data["tags"] = sorted(keep_tags | merge_tags)
+    keep_users = set(keep.assigned_users.all())
+    merge_users = set(merge.assigned_users.all())
+    if merge_users - keep_users:
+        data["assigned_users"] = sorted(keep_users | merge_users, key=lambda u: u.pk)
+    return data, taken
+
+
+def _merge_consents(*, actor, keep: Customer, merge: Customer, resolved: dict) -> int:
+    """Move the merged card's consents; where both cards answered for a channel, the answer
+    not chosen is deleted with an audit row. Returns how many rows moved."""
+    kept = {c.channel: c for c in Consent.objects.select_for_update().filter(customer=keep)}
+    moving = []
+    for consent in Consent.objects.select_for_update().filter(customer=merge):
+        current = kept.get(consent.channel)
+        takes_merged = current is None or (
+            _consent_tuple(current) != _consent_tuple(consent)
+            and resolved.get(f"consent.{consent.channel}") == TAKE_MERGED
+        )
+        loser = current if takes_merged else consent
+        if takes_merged:
+            moving.append(consent.pk)
+        if loser is not None:
+            record_change(
+                actor=actor,
+                action="delete",
+                instance=loser,
+                before=_row_snapshot(loser, CONSENT_FIELDS),
+                after=None,
+                customer_id=loser.customer_id,
+            )
+            loser.delete()
+    return Consent.objects.filter(pk__in=moving).update(customer=keep)
+
+
+def _move_rows(keep: Customer, merge: Customer) -> dict[str, int]:
+    """Re-point everything else that hangs off the merged card at the kept one.
+
+    Orders, order lines and payments belong to the sales app; a merge is the one write that
+    moves them between cards, done here with plain updates so it shares the merge's
+    transaction. Any other app's rows pointing at a card move the same way, so a module
+    added later loses nothing either.
+    """
+    from tokui.metrics.models import CustomerMetrics
+    from tokui.sales.models import Order, OrderLine, Payment
+
+    if Address.objects.filter(customer=keep, is_primary=True).exists():
+        Address.objects.filter(customer=merge, is_primary=True).update(is_primary=False)
+    moved = {
+        "people": Person.objects.filter(customer=merge).update(customer=keep),
+        "addresses": Address.objects.filter(customer=merge).update(customer=keep),
+        "orders": Order.objects.filter(customer=merge).update(customer=keep),
+        "order_lines": OrderLine.objects.filter(customer=merge).update(customer=keep),
+        "payments": Payment.objects.filter(customer=merge).update(customer=keep),
+    }
+    # Earlier merges into the merged card now belong to the kept one, so their history
+    # follows along.
+    CustomerMerge.objects.filter(kept=merge).update(kept=keep)
+    # Figures are derived: the merged card's row goes, the kept card's is recomputed.
+    CustomerMetrics.objects.filter(customer=merge).delete()
+    handled = {Person, Address, Consent, Order, OrderLine, Payment, CustomerMerge}
+    for relation in Customer._meta.related_objects:
+        model = relation.related_model
+        if relation.many_to_many or relation.one_to_one or model in handled:
+            continue
+        count = model._base_manager.filter(**{relation.field.name: merge}).update(
+            **{relation.field.name: keep}
+        )
+        if count:
+            moved[model._meta.label_lower] = count
+    return moved
+
+
+def _merge_record_snapshot(record: CustomerMerge) -> dict:
+    return {
+        "kept_code": record.kept_code,
+        "merged_code": record.merged_code,
+        "merged_name": record.merged_name,
+        "choices": sorted(record.choices),
+        "moved": ", ".join(f"{name}: {count}" for name, count in record.moved.items() if count),
+    }
+
+
+@transaction.atomic
+def customers_merge(
+    *, actor, keep: Customer, merge: Customer, choices: dict, expected_versions: dict
+) -> CustomerMerge:
+    """Fold the card ``merge`` into ``keep``: one customer found on two cards.
+
+    ``choices`` says per differing field (see ``merge_differences``) whose value stays,
+    ``"keep"`` or ``"merge"``; a field left out keeps the kept card's value unless that is
+    empty. Tags and assignees are united. People, addresses, consents, orders, order
+    lines and payments move to the kept card; the merged card is recorded and deleted.
+    ``expected_versions`` maps each card's code to the version the caller read: a card
+    changed since is refused and nothing is written. Merging deletes a card, so only
+    someone who may delete both (a manager of both areas, an administrator) may merge.
+    """
+    if keep.pk == merge.pk:
+        raise ValidationError(_("A card cannot be merged into itself."))
+    for card in sorted((keep, merge), key=lambda c: c.pk):
+        if not _in_scope(actor, "delete", card.pk):
+            raise PermissionDenied(_("You may not merge these customers."))
+    locked = Customer.objects.select_for_update(of=("self",)).select_related("owner", "area")
+    locked = {c.pk: c for c in locked.filter(pk__in=[keep.pk, merge.pk]).order_by("pk")}
+    keep, merge = locked[keep.pk], locked[merge.pk]
+    for card in (keep, merge):
+        if card.code not in expected_versions:
+            raise ValueError(f"expected_versions lacks {card.code}")
+        _check_version(card, expected_versions[card.code])
+    definitions = active_field_definitions()
+    resolved = _merge_choices(merge_differences(keep, merge, definitions), choices)
+    merged_snapshot = customer_snapshot(merge)
+    data, taken = _merged_card_data(keep, merge, resolved)
+    keep = customer_update(actor=actor, customer=keep, data=data, expected_version=keep.version)
+    moved_consents = _merge_consents(actor=actor, keep=keep, merge=merge, resolved=resolved)
+    moved = _move_rows(keep, merge)
+    moved["consents"] = moved_consents
+    record = CustomerMerge(
+        kept=keep,
+        kept_code=keep.code,
+        merged_customer_id=merge.pk,
+        merged_code=merge.code,
+        merged_name=merge.name,
+        merged_snapshot=merged_snapshot,
+        choices=taken,
+        moved=moved,
+        merged_by=actor if getattr(actor, "pk", None) else None,
+        merged_by_name=getattr(actor, "username", "") or "system",
+    )
+    record.full_clean(exclude=["kept", "merged_by"])
+    record.save()
+    record_change(
+        actor=actor,
+        action="create",
+        instance=record,
+        before=None,
+        after=_merge_record_snapshot(record),
+        customer_id=keep.pk,
+    )
+    # The merged card's last row: its values, and the code it lives on under now.
+    record_change(
+        actor=actor,
+        action="delete",
+        instance=merge,
+        before=merged_snapshot,
+        after={"code": keep.code},
+        customer_id=merge.pk,
+    )
+    merge.delete()
+    _touch_customer_search(keep.pk)
+    if moved["orders"] or moved["payments"] or moved["order_lines"]:
+        from tokui.metrics.services import metrics_refresh
+
+        metrics_refresh(customer_ids=[keep.pk])
+    return record

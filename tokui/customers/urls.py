@@ -1,12 +1,18 @@
 from django.urls import path
 
-from . import views
+from . import views, views_merge
 
 app_name = "customers"
 
 urlpatterns = [
     path("", views.customer_list_view, name="list"),
     path("new/", views.customer_create, name="create"),
+    path("duplicates/", views_merge.duplicates_view, name="duplicates"),
+    path(
+        "duplicates/merge/<str:keep_code>/<str:merge_code>/",
+        views_merge.merge_view,
+        name="merge",
+    ),
     path("<str:code>/", views.customer_detail, name="detail"),
     path("<str:code>/edit/", views.customer_edit, name="edit"),
     path("<str:code>/history/", views.customer_history, name="history"),

@@ -11,5 +11,6 @@ urlpatterns = [
     path("customers/", include("tokui.customers.urls")),
     path("fields/", include("tokui.fields.urls")),
     path("audit/", include("tokui.audit.urls")),
+    path("sales/", include("tokui.sales.urls")),
     path("api/v1/", include("tokui.core.api_urls")),
 ]

@@ -28,6 +28,7 @@ from tokui.core.exceptions import EditConflict
 from tokui.fields.choices import Category, FieldType
 from tokui.fields.selectors import active_field_definitions
 from tokui.metrics.selectors import customer_figures, derived_field_values
+from tokui.sales.selectors import customer_purchase_summary, customer_transactions, order_list
 from tokui.users.roles import CARD_HISTORY, CUSTOMER, has_permission
 
 from . import services
@@ -45,6 +46,7 @@ from .selectors import (
 from .tables import CustomerTable
 
 TIMELINE_LENGTH = 20
+LATEST_ORDERS = 5
 HISTORY_PAGE_SIZE = 50
 
 
@@ -96,6 +98,10 @@ def customer_detail(request, code):
     if may_read_history:
         history = list(card_history(customer_id=customer.pk)[:TIMELINE_LENGTH])
     consents = consents_by_channel(customer=customer)
+    can_change = can_act_on(user=user, customer=customer, action="change")
+    timeline = _timeline(history)
+    if may_read_history:
+        timeline = _merge_transactions(timeline, user, customer)
     figures = customer_figures(user=user, customer=customer)
     context = {
         "customer": customer,
@@ -110,9 +116,11 @@ def customer_detail(request, code):
             {"channel": channel, "label": label, "consent": consents.get(channel)}
             for channel, label in Channel.choices
         ],
-        "timeline": _timeline(history),
+        "timeline": timeline,
         "may_read_history": may_read_history,
-        "can_change": can_act_on(user=user, customer=customer, action="change"),
+        "orders": list(order_list(user=user, customer=customer)[:LATEST_ORDERS]),
+        "purchase_summary": customer_purchase_summary(user=user, customer=customer),
+        "can_change": can_change,
         "can_delete": can_act_on(user=user, customer=customer, action="delete"),
     }
     return render(request, "customers/customer_detail.html", context)
@@ -190,6 +198,19 @@ def _timeline(history) -> list[dict]:
         }
         for change in history
     ]
+
+
+def _merge_transactions(timeline: list[dict], user, customer) -> list[dict]:
+    """The card's changes and its orders and payments in one list, newest first (CARD-6).
+
+    Orders and payments carry a date, not a time: they sort at the start of their day.
+    """
+    for entry in timeline:
+        entry["kind"] = "change"
+        entry["when"] = entry["change"].time
+    entries = timeline + customer_transactions(user=user, customer=customer, limit=TIMELINE_LENGTH)
+    entries.sort(key=lambda entry: entry["when"], reverse=True)
+    return entries[:TIMELINE_LENGTH]
 
 
 def history_value(value) -> str:

@@ -13,6 +13,8 @@ FIELD_DEFINITION = "field_definition"
 USER = "user"
 ACCESS_LOG = "access_log"  # who read which cards (GOV-1); its unusual-volume alerts below
 ACCESS_ALERT = "access_alert"
+# Products are master data the whole company shares: not scoped to customers.
+PRODUCT = "product"
 
 _ALL_ACTIONS = ("view", "add", "change", "delete")
 
@@ -24,19 +26,23 @@ PERMISSIONS: dict[str, dict[str, dict[str, str]]] = {
         USER: dict.fromkeys(_ALL_ACTIONS, Scope.ALL),
         ACCESS_LOG: {"view": Scope.ALL},
         ACCESS_ALERT: {"view": Scope.ALL},
+        PRODUCT: dict.fromkeys(_ALL_ACTIONS, Scope.ALL),
     },
     Role.MANAGER: {
         CUSTOMER: dict.fromkeys(_ALL_ACTIONS, Scope.AREA),
         CARD_HISTORY: {"view": Scope.AREA},
         FIELD_DEFINITION: {"view": Scope.ALL},
+        PRODUCT: {"view": Scope.ALL, "add": Scope.ALL, "change": Scope.ALL},
     },
     Role.ACCOUNT_MANAGER: {
         CUSTOMER: {"view": Scope.OWN, "add": Scope.OWN, "change": Scope.OWN},
         CARD_HISTORY: {"view": Scope.OWN},
+        PRODUCT: {"view": Scope.ALL},
     },
     # The service desk answers whoever calls, so it reads every card but edits none.
     Role.SERVICE_AGENT: {
         CUSTOMER: {"view": Scope.ALL},
+        PRODUCT: {"view": Scope.ALL},
     },
     # Analysts work on aggregates: no card, no personal data.
     Role.ANALYST: {},
@@ -45,6 +51,7 @@ PERMISSIONS: dict[str, dict[str, dict[str, str]]] = {
         ACCESS_LOG: {"view": Scope.ALL},
         CARD_HISTORY: {"view": Scope.ALL},
         FIELD_DEFINITION: {"view": Scope.ALL},
+        PRODUCT: {"view": Scope.ALL},
     },
 }
 

@@ -164,6 +164,11 @@ def test_openapi_document_lists_every_path_with_its_error_responses(client):
         "/api/v1/customers/{code}",
         "/api/v1/customers/{code}/people",
         "/api/v1/people/{person_id}",
+        "/api/v1/products",
+        "/api/v1/products/{code}",
+        "/api/v1/orders",
+        "/api/v1/orders/{number}",
+        "/api/v1/payments",
     }
     expected = {
         ("/api/v1/customers", "get"): {"200", "401", "403", "422"},
@@ -176,6 +181,11 @@ def test_openapi_document_lists_every_path_with_its_error_responses(client):
         ("/api/v1/people/{person_id}", "get"): {"200", "401", "403", "404"},
         ("/api/v1/people/{person_id}", "patch"): {"200", "401", "403", "404", "409", "422"},
         ("/api/v1/people/{person_id}", "delete"): {"204", "401", "403", "404"},
+        ("/api/v1/products", "get"): {"200", "401", "403", "422"},
+        ("/api/v1/products/{code}", "get"): {"200", "401", "403", "404"},
+        ("/api/v1/orders", "get"): {"200", "401", "403", "422"},
+        ("/api/v1/orders/{number}", "get"): {"200", "401", "403", "404"},
+        ("/api/v1/payments", "get"): {"200", "401", "403", "422"},
     }
     found = {
         (path, method): set(operation["responses"])

@@ -50,10 +50,16 @@ class _CustomerDateFilterSet(_StyledFilterSet):
         label=_("Customer code"), field_name="customer__code", lookup_expr="exact"
     )
     date_from = django_filters.DateFilter(
-        label=_("From"), field_name="date", lookup_expr="gte", widget=DATE_WIDGET
+        label=_("Date from"),
+        field_name="date",
+        lookup_expr="gte",
+        widget=DATE_WIDGET,
     )
     date_to = django_filters.DateFilter(
-        label=_("To"), field_name="date", lookup_expr="lte", widget=DATE_WIDGET
+        label=_("Date to"),
+        field_name="date",
+        lookup_expr="lte",
+        widget=DATE_WIDGET,
     )
 
 

@@ -47,7 +47,9 @@ class OrderForm(ServiceErrorsMixin, forms.Form):
     )
     date = forms.DateField(label=_("Date"), widget=DATE_WIDGET, initial=timezone.localdate)
     channel = forms.ChoiceField(
-        label=_("Channel"), choices=OrderChannel.choices, initial=OrderChannel.OTHER
+        label=_("Order channel"),
+        choices=OrderChannel.choices,
+        initial=OrderChannel.OTHER,
     )
     status = forms.ChoiceField(
         label=_("Status"),

@@ -39,7 +39,7 @@ class OrderTable(tables.Table):
         linkify=("customers:detail", [tables.A("customer__code")]),
         order_by=("customer__code",),
     )
-    channel = tables.Column(verbose_name=_("Channel"))
+    channel = tables.Column(verbose_name=_("Order channel"))
     status = tables.Column(verbose_name=_("Status"))
     line_count = tables.Column(verbose_name=_("Lines"), attrs=NUMBER)
     total_amount = tables.Column(verbose_name=_("Amount"), attrs=NUMBER)

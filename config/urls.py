@@ -7,10 +7,11 @@ urlpatterns = [
     path("", home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("tokui.users.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", include("tokui.customers.urls")),
     path("fields/", include("tokui.fields.urls")),
-    path("audit/", include("tokui.audit.urls")),
     path("sales/", include("tokui.sales.urls")),
+    path("audit/", include("tokui.audit.urls")),
     path("api/v1/", include("tokui.core.api_urls")),
 ]

@@ -15,3 +15,6 @@ LANGUAGE_CODE = "en"
 # so the browser tests get Bootstrap and WhiteNoise does not warn about a missing STATIC_ROOT.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# django-axes logs every log-in at INFO; the lock-out tests make hundreds of them.
+LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], "axes": {"level": "WARNING"}}}  # noqa: F405
+AXES_VERBOSE = False

@@ -103,9 +103,11 @@ def _customer_rows(queryset: QuerySet) -> Iterator[list]:
     from tokui.customers.models import Address  # the prefetch's row order; read-only
 
     definitions = active_field_definitions()
+    # The import reads postal_code and address into the primary address (address is its
+    # first line), so the export writes exactly those: a re-import then changes nothing.
     addresses = Prefetch(
         "addresses",
-        queryset=Address.objects.order_by("-is_primary", "pk"),
+        queryset=Address.objects.filter(is_primary=True).order_by("pk"),
         to_attr="export_addresses",
     )
     customers = queryset.select_related("owner", "area").prefetch_related(addresses)
@@ -123,14 +125,9 @@ def _customer_rows(queryset: QuerySet) -> Iterator[list]:
             customer.phone,
             customer.email,
             address.postal_code if address else "",
-            _address_text(address) if address else "",
+            address.line1 if address else "",
             *(_card_value(d, values.get(d.key)) for d in definitions),
         ]
-
-
-def _address_text(address) -> str:
-    parts = (address.region, address.locality, address.line1, address.line2)
-    return " ".join(part for part in parts if part)
 
 
 def _card_value(definition, raw):

@@ -104,7 +104,7 @@ class PaymentForm(ServiceErrorsMixin, forms.Form):
         label=_("Amount"),
         max_digits=14,
         decimal_places=2,
-        help_text=_("A negative amount records a refund."),
+        min_value=Decimal("0.01"),
     )
     method = forms.ChoiceField(
         label=_("Method"), choices=PaymentMethod.choices, initial=PaymentMethod.TRANSFER

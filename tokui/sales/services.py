@@ -284,7 +284,7 @@ def payment_create(
     amount,
     method: str = PaymentMethod.TRANSFER,
 ) -> Payment:
-    """Record money received. A negative amount is a refund or a correction; zero is refused."""
+    """Record money received. The amount is positive, as the payments import requires."""
     _require_customer_scope(actor, customer)
     payment = Payment(
         customer=customer,
@@ -298,8 +298,8 @@ def payment_create(
         payment.full_clean()
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    if "amount" not in errors and payment.amount == 0:
-        errors["amount"] = [_("A payment of zero records nothing.")]
+    if "amount" not in errors and payment.amount.is_finite() and payment.amount <= 0:
+        errors["amount"] = [_("A payment is an amount above zero.")]
     if errors:
         raise ValidationError(errors)
     try:

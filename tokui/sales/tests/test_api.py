@@ -56,7 +56,7 @@ def sales(users, customer, other_customer):
         ],
     )
     builders.order(users, other_customer, number="SO-2")
-    builders.payment(users, customer, reference="PAY-1", amount=Decimal("-300"))
+    builders.payment(users, customer, reference="PAY-1", amount=Decimal("300"))
     builders.payment(users, other_customer, reference="PAY-2")
 
 
@@ -144,7 +144,7 @@ def test_payments_in_scope(get, users, sales):
                 "reference": "PAY-1",
                 "customer": "TKY-0001",
                 "date": "2026-02-10",
-                "amount": "-300.00",
+                "amount": "300.00",
                 "method": "transfer",
             }
         ],

@@ -168,8 +168,8 @@ def test_payment_is_recorded_and_audited(users, customer):
     assert change.customer_id == customer.pk
 
 
-@pytest.mark.parametrize("amount", ["0", "abc"])
-def test_payment_amount_must_be_a_number_other_than_zero(users, customer, amount):
+@pytest.mark.parametrize("amount", ["0", "-300", "abc"])
+def test_payment_amount_must_be_a_number_above_zero(users, customer, amount):
     with pytest.raises(ValidationError) as error:
         services.payment_create(
             actor=users[AM], customer=customer, reference="B-1", date=DAY, amount=amount

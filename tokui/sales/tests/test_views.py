@@ -344,3 +344,25 @@ def test_order_detail_shows_lines(client, users, customer):
     assert [line.line_no for line in response.context["lines"]] == [1]
     assert not response.context["can_cancel"]
     assert OrderLine.objects.get().amount == Decimal("1000.00")
+
+
+@pytest.mark.parametrize("list_name", ["sales:order_list", "sales:payment_list"])
+def test_list_queries_do_not_grow_with_the_rows_on_the_page(client, users, customer, list_name):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(users[AM])
+
+    def queries_for_page():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse(list_name)).status_code == 200
+        return len(captured)
+
+    builders.order(users, customer, number="SO-0")
+    builders.payment(users, customer, reference="PAY-0")
+    queries_for_page()  # the first request of a session reads what later ones have cached
+    few = queries_for_page()
+    for n in range(1, 15):
+        builders.order(users, customer, number=f"SO-{n}")
+        builders.payment(users, customer, reference=f"PAY-{n}")
+    assert queries_for_page() == few

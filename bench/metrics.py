@@ -35,8 +35,9 @@ from bench.run import _postgres_admin_connection, machine, postgres_problem  # n
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/tokui_bench_metrics"
 SQLITE_PATH = ROOT / "var" / "bench" / "metrics.sqlite3"
 DOCS = ROOT / "docs" / "performance.md"
-SECTION_START = "<!-- bench/metrics.py: derived figures (issue 4) -->"
-SECTION_END = "<!-- /bench/metrics.py: derived figures -->"
+# One section per dataset size, so the medium and the large runs each keep their figures.
+SECTION_START = "<!-- bench/metrics.py: derived figures, {size} (issue 4) -->"
+SECTION_END = "<!-- /bench/metrics.py: derived figures, {size} -->"
 TARGET_RATIO = 5.0
 SAMPLE_SIZE = 500
 LOADED_AT = "2026-10-01 00:00:00"
@@ -523,9 +524,10 @@ def run_one(args: argparse.Namespace) -> int:
 def markdown_section(runs: list[dict], skipped: dict[str, str], command: str) -> str:
     first = runs[0] if runs else {"rows": {}}
     rows = first["rows"]
+    size = first.get("size")
     lines = [
-        SECTION_START,
-        "## Derived figures: full recompute (issue 4)",
+        SECTION_START.format(size=size),
+        f"## Derived figures: full recompute, {size} dataset (issue 4)",
         "",
         f"- Run: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, `{command}`",
         f"- Machine: {machine()}; "
@@ -568,15 +570,16 @@ def markdown_section(runs: list[dict], skipped: dict[str, str], command: str) ->
             f"| {run['refresh_seconds']:.2f} | {run['duckdb_seconds']:.2f} | {ratio:.1f}x "
             f"| {agrees} | {target} |"
         )
-    lines.append(SECTION_END)
+    lines.append(SECTION_END.format(size=size))
     return "\n".join(lines) + "\n"
 
 
-def write_docs(section: str) -> None:
+def write_docs(section: str, size: str) -> None:
     text = DOCS.read_text()
-    if SECTION_START in text and SECTION_END in text:
-        before, rest = text.split(SECTION_START, 1)
-        after = rest.split(SECTION_END, 1)[1].lstrip("\n")
+    start, end = SECTION_START.format(size=size), SECTION_END.format(size=size)
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1].lstrip("\n")
         text = before + section + ("\n" + after if after else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
@@ -627,7 +630,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     if not args.no_docs and runs:
         command = shlex.join([".venv/bin/python", "bench/metrics.py", *(argv or sys.argv[1:])])
-        write_docs(markdown_section(runs, skipped, command))
+        write_docs(markdown_section(runs, skipped, command), args.size)
         print(f"Wrote the figures to {DOCS.relative_to(ROOT)}")
     return 1 if failed else 0
 

@@ -158,6 +158,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES",
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "tokui.users.auth.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "tokui.users.auth.client_ip_address"
+# Without it every `tokui` command starts with a banner on standard error.
+AXES_VERBOSE = False
 # How many reverse proxies in front of Tokui append to X-Forwarded-For (0: none, trust
 # only the connection's address). Trusting more than there are lets clients pick an address.
 TOKUI_PROXY_COUNT = int(os.environ.get("TOKUI_PROXY_COUNT", "0"))

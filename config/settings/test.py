@@ -17,4 +17,3 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # django-axes logs every log-in at INFO; the lock-out tests make hundreds of them.
 LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], "axes": {"level": "WARNING"}}}  # noqa: F405
-AXES_VERBOSE = False

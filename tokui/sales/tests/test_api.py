@@ -164,3 +164,10 @@ def test_products_search_and_page(get, users, sales):
 
 def test_unknown_product_is_404(get, users, sales):
     assert get("/api/v1/products/NOPE", users[Role.AUDITOR]).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/api/v1/products", "/api/v1/orders", "/api/v1/payments"])
+def test_a_page_number_past_any_list_is_422_not_a_database_error(get, users, sales, url):
+    response = get(f"{url}?page=99999999999999999999", users[Role.ADMINISTRATOR])
+    assert response.status_code == 422
+    assert get(f"{url}?page=10000000", users[Role.ADMINISTRATOR]).json()["items"] == []

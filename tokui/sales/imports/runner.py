@@ -212,3 +212,46 @@ class JobRun:
 
 def run_job(job: ImportJob, actor, on_progress: Callable | None = None) -> ImportJob:
     return JobRun(job, actor, on_progress).run()
+
+
+PREVIEW_ROWS = 20
+
+
+def preview(job: ImportJob, actor, mapping: dict) -> tuple[list[str], list[dict]]:
+    """The first rows as mapped, each with its problems; nothing is written.
+
+    Returns the Tokui columns in file order and rows of {"number", "values", "problems"}.
+    Raises FileProblem or MappingProblem like the import itself would.
+    """
+    table = Table(job.file_path, job.encoding)
+    positions = resolve_columns(job.kind, table.headers, mapping)
+    columns = sorted(positions, key=positions.get)
+    rows = list(islice(table.rows(), PREVIEW_ROWS))
+    problems: dict[int, list[str]] = {}
+
+    def collect(number, column, value, reason):
+        problems.setdefault(number, []).append(f"{column}: {reason}")
+
+    if job.kind == ImportKind.ORDERS:
+        OrderImport(actor=actor, positions=positions, reject=collect).check_rows(rows)
+    else:
+        writer = WRITERS[job.kind](actor=actor, positions=positions)
+        good = []
+        for number, row in rows:
+            try:
+                good.append((number, writer.clean(number, row)))
+            except RowRejected as exc:
+                for column, value, reason in exc.problems:
+                    collect(number, column, value, reason)
+        with transaction.atomic():
+            for number, row_problems in writer.check_batch(good).items():
+                for column, value, reason in row_problems:
+                    collect(number, column, value, reason)
+    return columns, [
+        {
+            "number": number,
+            "values": [row[positions[column]] for column in columns],
+            "problems": problems.get(number, []),
+        }
+        for number, row in rows
+    ]

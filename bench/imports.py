@@ -1,0 +1,323 @@
+"""Benchmark `tokui import orders` on SQLite and PostgreSQL (issue 4, CARD-11).
+
+    .venv/bin/python bench/imports.py [--db sqlite|postgresql|both] [--lines 2000000]
+
+One orders CSV of N lines (about four lines per order, customers with a Pareto-like share
+of the lines) is generated once under var/bench/ and imported into a fresh database per
+engine (a file under var/bench/, or ``tokui_bench_imports`` on PostgreSQL), after the
+customers and products it names were imported with `tokui import` too. Each engine runs
+in its own process (Django picks one database per process); its peak memory is that
+process's ``ru_maxrss``. The same file is then imported a second time: it must change
+nothing. Figures go to stdout and, unless ``--no-docs``, into this benchmark's section of
+docs/performance.md. Targets (issue 4): PostgreSQL ≥ 100,000 lines/s, SQLite ≥ 50,000
+lines/s, peak memory < 1 GiB. Missed targets are printed as MISSED; only errors fail.
+"""
+
+import argparse
+import csv
+import datetime
+import io
+import json
+import os
+import platform
+import random
+import resource
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/tokui_bench_imports"
+WORK = ROOT / "var" / "bench"
+SQLITE_PATH = WORK / "imports.sqlite3"
+DOCS = ROOT / "docs" / "performance.md"
+SECTION_START = "<!-- bench/imports.py: order import (issue 4) -->"
+SECTION_END = "<!-- /bench/imports.py: order import -->"
+TARGETS = {"postgresql": 100_000, "sqlite": 50_000}
+MEMORY_LIMIT = 1 << 30
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--lines", type=int, default=2_000_000)
+    parser.add_argument("--customers", type=int, default=1_000)
+    parser.add_argument("--products", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
+    parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument("--child-output", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+# --- the files --------------------------------------------------------------------------
+
+
+def write_files(args) -> dict[str, Path]:
+    """customers.csv, products.csv and orders.csv (streamed to disk, never held in memory)."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(args.seed)
+    paths = {name: WORK / f"import-{name}.csv" for name in ("customers", "products", "orders")}
+    with open(paths["customers"], "w", newline="", encoding="utf-8") as file:
+        out = csv.writer(file)
+        out.writerow(["code", "kind", "name", "name_reading", "status", "phone"])
+        for n in range(args.customers):
+            out.writerow(
+                [f"C{n:07d}", "shop", f"ベンチ商店{n}", f"ベンチショウテン{n}", "active", ""]
+            )
+    with open(paths["products"], "w", newline="", encoding="utf-8") as file:
+        out = csv.writer(file)
+        out.writerow(["code", "name", "brand", "category", "unit", "list_price", "launch_date"])
+        for n in range(args.products):
+            out.writerow(
+                [
+                    f"P{n:05d}",
+                    f"商品{n}",
+                    f"Brand {n % 20}",
+                    f"Cat {n % 8}",
+                    "個",
+                    n % 900 + 100,
+                    "",
+                ]
+            )
+    # Pareto-like: customer index from a power law, so a fifth of the customers buy most.
+    weights = [1 / (rank + 1) ** 1.1 for rank in range(args.customers)]
+    customers = rng.choices(range(args.customers), weights=weights, k=min(args.lines, 200_000))
+    start = datetime.date(2022, 1, 1)
+    dates = [(start + datetime.timedelta(days=d)).isoformat() for d in range(1460)]
+    with open(paths["orders"], "w", newline="", encoding="utf-8") as file:
+        file.write("order_no,line_no,customer_code,date,product_code,quantity,unit_price\n")
+        written = order = 0
+        buffer = io.StringIO()
+        while written < args.lines:
+            order += 1
+            customer = customers[order % len(customers)]
+            date = dates[rng.randrange(1460)]
+            for line in range(1, min(rng.randint(1, 7), args.lines - written) + 1):
+                product = rng.randrange(args.products)
+                buffer.write(
+                    f"O{order:09d},{line},C{customer:07d},{date},P{product:05d},"
+                    f"{rng.randint(1, 24)},{product % 900 + 100}\n"
+                )
+                written += 1
+            if buffer.tell() > 1 << 20:
+                file.write(buffer.getvalue())
+                buffer = io.StringIO()
+        file.write(buffer.getvalue())
+    return paths
+
+
+# --- one database, in this process ------------------------------------------------------
+
+
+def _admin(url):
+    import psycopg
+
+    server, _, name = url.rpartition("/")
+    return psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=5), name
+
+
+def _reset(database, url):
+    if database == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+        return
+    admin, name = _admin(url)
+    with admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def _timed_import(kind, path) -> tuple[float, str]:
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    start = time.perf_counter()
+    call_command("import", kind, str(path), "--no-progress", stdout=out, stderr=io.StringIO())
+    return time.perf_counter() - start, out.getvalue().strip().splitlines()[-1]
+
+
+def run_one(args) -> int:
+    url = f"sqlite:///{SQLITE_PATH}" if args.db == "sqlite" else args.postgres_url
+    _reset(args.db, url)
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from tokui.sales.models import OrderLine
+    from tokui.users.choices import Role
+    from tokui.users.models import User
+
+    paths = {name: WORK / f"import-{name}.csv" for name in ("customers", "products", "orders")}
+    try:
+        call_command("migrate", verbosity=0, interactive=False)
+        User.objects.create(username="bench-admin", role=Role.ADMINISTRATOR)
+        customers_s, _ = _timed_import("customers", paths["customers"])
+        products_s, _ = _timed_import("products", paths["products"])
+        print(f"{args.db}: customers {customers_s:.1f} s, products {products_s:.1f} s", flush=True)
+        load_before = os.getloadavg()[0]
+        first_s, first_summary = _timed_import("orders", paths["orders"])
+        print(f"{args.db}: orders {first_s:.1f} s: {first_summary}", flush=True)
+        second_s, second_summary = _timed_import("orders", paths["orders"])
+        print(f"{args.db}: again {second_s:.1f} s: {second_summary}", flush=True)
+        load_after = os.getloadavg()[0]
+        lines = OrderLine.objects.count()
+        if connection.vendor == "postgresql":
+            major, minor = divmod(connection.pg_version, 10000)
+            version = f"PostgreSQL {major}.{minor}"
+        else:
+            import sqlite3
+
+            version = f"SQLite {sqlite3.sqlite_version}"
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        _reset(args.db, url) if args.db == "sqlite" else None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    Path(args.child_output).write_text(
+        json.dumps(
+            {
+                "database": args.db,
+                "version": version,
+                "lines": lines,
+                "customers_s": customers_s,
+                "products_s": products_s,
+                "first_s": first_s,
+                "first_summary": first_summary,
+                "second_s": second_s,
+                "second_summary": second_summary,
+                "peak_bytes": peak,
+                "load": [load_before, load_after],
+            },
+            ensure_ascii=False,
+        )
+    )
+    return 0
+
+
+# --- the whole run ----------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = platform.machine()
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def markdown(runs, args, command, generate_s, file_bytes) -> str:
+    lines = [
+        SECTION_START,
+        "## Order import (issue 4)",
+        "",
+        f"- Run: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, `{command}`",
+        f"- Machine: {machine()}; Python {platform.python_version()}; "
+        + ", ".join(run["version"] for run in runs)
+        + ".",
+        f"- Data: one orders CSV of {args.lines:,} lines ({file_bytes / 1e6:,.0f} MB, 1-7 "
+        f"lines per order, {args.customers:,} customers with a power-law share of orders, "
+        f"{args.products:,} products), generated in {generate_s:.0f} s; customers and "
+        "products imported first with `tokui import` "
+        + ", ".join(
+            f"({run['database']}: {run['customers_s']:.0f} s and {run['products_s']:.1f} s)"
+            for run in runs
+        )
+        + ".",
+        "- Method: `tokui import orders FILE` in-process (`call_command`) into a fresh, "
+        "migrated database; wall time of the whole command (reading, checking, staging, "
+        "checks across lines, upserts, order totals, figures of touched customers); peak "
+        "memory is the process's `ru_maxrss`. The second import of the same file must "
+        "report every line unchanged.",
+        "- Load average (1 min) before and after: "
+        + ", ".join(f"{r['database']} {r['load'][0]:.1f} / {r['load'][1]:.1f}" for r in runs)
+        + f" on {os.cpu_count()} cores.",
+        "- Targets: PostgreSQL ≥ 100,000 lines/s, SQLite ≥ 50,000 lines/s, peak memory < 1 GiB.",
+        "",
+        "| database | first import s | lines/s | second import s | lines/s | peak MiB | target |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for run in runs:
+        rate = args.lines / run["first_s"]
+        missed = []
+        if rate < TARGETS[run["database"]]:
+            missed.append(f"under {TARGETS[run['database']]:,} lines/s")
+        if run["peak_bytes"] >= MEMORY_LIMIT:
+            missed.append("1 GiB or more")
+        verdict = "met" if not missed else "**MISSED**: " + "; ".join(missed)
+        lines.append(
+            f"| {run['database']} | {run['first_s']:.1f} | {rate:,.0f} | {run['second_s']:.1f} "
+            f"| {args.lines / run['second_s']:,.0f} | {run['peak_bytes'] / 2**20:,.0f} "
+            f"| {verdict} |"
+        )
+    lines += ["", "Summaries printed by the command:", ""]
+    for run in runs:
+        lines.append(f"- {run['database']}, first: `{run['first_summary']}`")
+        lines.append(f"- {run['database']}, second: `{run['second_summary']}`")
+    lines.append(SECTION_END)
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(section: str) -> None:
+    text = DOCS.read_text()
+    if SECTION_START in text and SECTION_END in text:
+        before, rest = text.split(SECTION_START, 1)
+        after = rest.split(SECTION_END, 1)[1].lstrip("\n")
+        text = before + section + ("\n" + after if after else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    DOCS.write_text(text)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.child_output:
+        return run_one(args)
+    databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    start = time.perf_counter()
+    paths = write_files(args)
+    generate_s = time.perf_counter() - start
+    print(f"generated {args.lines:,} lines in {generate_s:.1f} s", flush=True)
+    runs = []
+    for database in databases:
+        with tempfile.NamedTemporaryFile(suffix=".json") as output:
+            command = [
+                sys.executable,
+                __file__,
+                "--db",
+                database,
+                "--lines",
+                str(args.lines),
+                "--customers",
+                str(args.customers),
+                "--products",
+                str(args.products),
+                "--postgres-url",
+                args.postgres_url,
+                "--child-output",
+                output.name,
+            ]
+            subprocess.run(command, check=True, cwd=ROOT)  # noqa: S603 - our own script
+            runs.append(json.loads(Path(output.name).read_text()))
+    command = shlex.join(["bench/imports.py", *(argv if argv is not None else sys.argv[1:])])
+    section = markdown(runs, args, command, generate_s, paths["orders"].stat().st_size)
+    print(section)
+    if not args.no_docs:
+        write_docs(section)
+    for path in paths.values():
+        path.unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,6 +12,7 @@ urlpatterns = [
     path("customers/", include("tokui.customers.urls")),
     path("fields/", include("tokui.fields.urls")),
     path("sales/", include("tokui.sales.urls")),
+    path("imports/", include("tokui.sales.urls_imports")),
     path("audit/", include("tokui.audit.urls")),
     path("api/v1/", include("tokui.core.api_urls")),
 ]

@@ -304,3 +304,13 @@ def test_postgres_or_sqlite_stage_is_gone_after_import(
     with connection.cursor() as cursor:
         tables = connection.introspection.table_names(cursor)
     assert "tokui_import_order_stage" not in tables
+
+
+def test_orders_import_refreshes_the_figures_of_touched_customers(
+    tmp_path, products, customer, other_customer
+):
+    from tokui.metrics.models import CustomerMetrics
+
+    run_import("orders", str(write(tmp_path, "o.csv", ORDER_HEADER + GOOD_ORDERS)))
+    figures = dict(CustomerMetrics.objects.values_list("customer__code", "order_count"))
+    assert figures == {"TKY-0001": 2, "OSK-0001": 1}

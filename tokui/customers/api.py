@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from tokui.accounts.selectors import area_get_by_code
@@ -41,8 +41,17 @@ CUSTOMERS = ["customers"]
 PEOPLE = ["people"]
 
 
+# A page number so large that its offset overflows the database's integers is refused
+# with a 422 instead of failing in SQL; no list comes near ten million pages.
+MAX_PAGE = 10_000_000
+
+
 class CustomerPages(PageNumberPagination):
     """``?page=`` and ``?page_size=``; a page size above the maximum is cut to it."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=MAX_PAGE)
+        page_size: int | None = Field(None, ge=1)
 
     def _get_page_size(self, requested_page_size: int | None) -> int:
         # Read at request time, so the limit follows the settings in force.

@@ -255,6 +255,12 @@ def test_list_shows_only_the_callers_cards(call, users, customer, other_customer
     assert codes(call("get", LIST, users[Role.ADMINISTRATOR])) == ["OSK-0001", "TKY-0001"]
 
 
+def test_a_page_number_past_any_list_is_422_not_a_database_error(call, users, customer):
+    admin = users[Role.ADMINISTRATOR]
+    assert call("get", f"{LIST}?page=99999999999999999999", admin).status_code == 422
+    assert call("get", f"{LIST}?page=10000000", admin).json()["items"] == []
+
+
 @pytest.mark.parametrize(
     "query",
     ["やまだ", "ヤマダ", "ﾔﾏﾀﾞ", "山田", "tky-0001", "0312345678", "1234-5678"],

@@ -25,7 +25,7 @@ help:
 	@echo "make test     lint, migrations check, tests on SQLite, PostgreSQL and in Chromium"
 	@echo "make lint     ruff check, ruff format --check, makemigrations --check"
 	@echo "make format   ruff format and safe fixes"
-	@echo "make bench    the customer-list and search benchmark (bench/run.py)"
+	@echo "make bench    benchmarks: customer list and search, order import, derived figures"
 	@echo "make messages update the ja and ko translation catalogues"
 
 $(BIN)/python:
@@ -106,8 +106,11 @@ test-browser: $(INSTALLED)
 	  echo "$(CHROMIUM) not found: browser tests skipped (apt-get install chromium)."; \
 	fi
 
+# Each benchmark rewrites its own section of docs/performance.md.
 bench: $(INSTALLED)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/imports.py $(BENCH_IMPORT_ARGS)
+	$(BIN)/python bench/metrics.py $(BENCH_METRICS_ARGS)
 
 clean:
 	rm -rf $(VENV) .ruff_cache .pytest_cache *.egg-info

@@ -273,3 +273,170 @@ def merge_counts(customer: Customer) -> dict[str, int]:
         "order_lines": customer.order_lines.count(),
         "payments": customer.payments.count(),
     }
+
+
+# --- handover (CARD-9) and privacy requests -------------------------------------------
+
+
+def handover_sources(*, user) -> QuerySet:
+    """Staff whose customers ``user`` may hand over: account managers and managers, of the
+    manager's own area for a manager (former staff included: they are who leaves)."""
+    staff = get_user_model().objects.filter(role__in=[Role.ACCOUNT_MANAGER, Role.MANAGER])
+    scope = scope_for(user, CUSTOMER, "change")
+    if scope == Scope.ALL:
+        return staff
+    if scope == Scope.AREA and user.area_id is not None:
+        return staff.filter(area__path__startswith=user.area.path)
+    return staff.none()
+
+
+def handover_customers(*, user, from_user) -> QuerySet[Customer]:
+    """The cards ``from_user`` owns or is assigned to that ``user`` may change."""
+    links = Customer.assigned_users.through.objects.filter(user_id=from_user.pk)
+    return customer_list(user=user, action="change").filter(
+        Q(owner_id=from_user.pk) | Q(pk__in=links.values("customer_id"))
+    )
+
+
+# Roles that may take a customer's personal data out (privacy requests): those who keep
+# the card. The service desk and analysts may not, whatever else they see.
+PRIVACY_EXPORT_ROLES = (Role.ADMINISTRATOR, Role.MANAGER, Role.ACCOUNT_MANAGER, Role.AUDITOR)
+
+
+def may_export_personal_data(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active) and (
+        user.role in PRIVACY_EXPORT_ROLES
+    )
+
+
+def _row(instance, fields) -> dict:
+    data = {}
+    for name in fields:
+        value = getattr(instance, name)
+        if value is not None and not isinstance(value, (bool, int, str, list, dict)):
+            value = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        data[name] = value
+    return data
+
+
+def customer_privacy_export(customer: Customer) -> dict:
+    """Everything held about one customer, as plain JSON-safe data (privacy requests).
+
+    Reads the card unrestricted: the caller has checked that the user may see it.
+    """
+    from tokui.audit.selectors import card_history
+    from tokui.metrics.models import CustomerMetrics
+    from tokui.sales.models import Order, Payment
+
+    customer = (
+        Customer.objects.select_related("owner", "area")
+        .prefetch_related("tags")
+        .get(pk=customer.pk)
+    )
+    card = _row(
+        customer,
+        (
+            "code",
+            "kind",
+            "name",
+            "name_reading",
+            "status",
+            "phone",
+            "email",
+            "preferred_channel",
+            "notes",
+            "field_values",
+            "version",
+            "created_at",
+            "updated_at",
+        ),
+    )
+    card["owner"] = customer.owner.username if customer.owner_id else None
+    card["area"] = customer.area.code if customer.area_id else None
+    card["tags"] = sorted(tag.name for tag in customer.tags.all())
+    card["assigned_users"] = sorted(customer.assigned_users.values_list("username", flat=True))
+    people = [
+        _row(
+            person,
+            (
+                "id",
+                "relation",
+                "name",
+                "name_reading",
+                "gender",
+                "birthday",
+                "anniversary",
+                "phone",
+                "mobile",
+                "email",
+                "hobbies",
+                "preferences",
+                "notes",
+            ),
+        )
+        for person in customer.people.all()
+    ]
+    addresses = [
+        _row(
+            address,
+            (
+                "id",
+                "kind",
+                "postal_code",
+                "region",
+                "locality",
+                "line1",
+                "line2",
+                "latitude",
+                "longitude",
+                "is_primary",
+            ),
+        )
+        for address in customer.addresses.all()
+    ]
+    consents = [
+        _row(consent, ("channel", "granted", "recorded_on", "source"))
+        for consent in customer.consents.all()
+    ]
+    orders = []
+    for order in Order.objects.filter(customer_id=customer.pk).prefetch_related("lines__product"):
+        row = _row(order, ("number", "date", "channel", "status", "total_amount", "line_count"))
+        row["lines"] = [
+            {
+                **_row(line, ("line_no", "quantity", "unit_price", "amount")),
+                "product": line.product.code,
+            }
+            for line in order.lines.all()
+        ]
+        orders.append(row)
+    payments = [
+        _row(payment, ("reference", "date", "amount", "method"))
+        for payment in Payment.objects.filter(customer_id=customer.pk)
+    ]
+    metrics = CustomerMetrics.objects.filter(customer_id=customer.pk).first()
+    figures = (
+        _row(metrics, [f.name for f in metrics._meta.fields if f.name != "customer"])
+        if metrics
+        else None
+    )
+    history = [
+        {
+            "time": change.time.isoformat(),
+            "user": change.actor_name,
+            "action": change.action,
+            "object": change.object_repr,
+            "object_type": change.object_type,
+            "changes": change.changes,
+        }
+        for change in card_history(customer_id=customer.pk).order_by("time", "id")
+    ]
+    return {
+        "customer": card,
+        "people": people,
+        "addresses": addresses,
+        "consents": consents,
+        "orders": orders,
+        "payments": payments,
+        "figures": figures,
+        "history": history,
+    }

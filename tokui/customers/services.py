@@ -672,3 +672,102 @@ def customers_merge(
 
         metrics_refresh(customer_ids=[keep.pk])
     return record
+
+
+# --- handover of an account manager's customers (CARD-9) ------------------------------
+
+# Who may receive cards: the people who look after customers day to day.
+HANDOVER_RECEIVER_ROLES = (Role.ACCOUNT_MANAGER, Role.MANAGER)
+
+
+def _handover_receiver_errors(*, actor, from_user, to_user) -> list[str]:
+    from .selectors import assignable_owners
+
+    if to_user.pk == from_user.pk:
+        return [_("Choose another person to receive the customers.")]
+    if not to_user.is_active or to_user.role not in HANDOVER_RECEIVER_ROLES:
+        return [_("Customers can only be handed to an active account manager or manager.")]
+    if not assignable_owners(user=actor).filter(pk=to_user.pk).exists():
+        return [_("You may not hand customers to %(user)s.") % {"user": to_user}]
+    return []
+
+
+@transaction.atomic
+def customers_reassign(*, actor, from_user, to_user, customer_ids=None) -> int:
+    """Hand ``from_user``'s customers (all, or those among ``customer_ids``) to ``to_user``.
+
+    The cards they own change owner; the cards they are assigned to get ``to_user``
+    assigned instead. One UPDATE for the owners, one audit row per card, every version
+    bumped so an edit opened before the handover is refused as a conflict. If any of the
+    cards is outside the actor's reach, nothing changes. Returns the number of cards.
+    """
+    from django.db.models import F, Q
+
+    from tokui.audit.services import record_changes_bulk
+    from tokui.core.bulk_writes import bulk_write_allowed
+    from tokui.users.choices import Scope
+    from tokui.users.roles import CUSTOMER, scope_for
+
+    # Handing over is a manager's decision: an account manager's reach is their own cards.
+    if scope_for(actor, CUSTOMER, "change") not in (Scope.ALL, Scope.AREA):
+        raise PermissionDenied(_("You may not hand over customers."))
+    errors = _handover_receiver_errors(actor=actor, from_user=from_user, to_user=to_user)
+    if errors:
+        raise ValidationError({"to_user": errors})
+    links = Customer.assigned_users.through.objects
+    selection = Customer.objects.filter(
+        Q(owner_id=from_user.pk)
+        | Q(pk__in=links.filter(user_id=from_user.pk).values("customer_id"))
+    )
+    if customer_ids is not None:
+        selection = selection.filter(pk__in=list(customer_ids))
+    # Locked first, so the rows checked are the rows written.
+    cards = list(
+        selection.select_for_update(of=("self",))
+        .order_by("pk")
+        .values_list("pk", "code", "name", "version", "owner_id")
+    )
+    if not cards:
+        return 0
+    ids = [card[0] for card in cards]
+    allowed = Customer.objects.restrict(actor, "change").filter(pk__in=ids).count()
+    if allowed != len(ids):
+        raise PermissionDenied(
+            _("%(count)s of these customers are outside your reach; nothing was handed over.")
+            % {"count": len(ids) - allowed}
+        )
+    assigned: dict[int, list[str]] = {pk: [] for pk in ids}
+    for customer_id, username in links.filter(customer_id__in=ids).values_list(
+        "customer_id", "user__username"
+    ):
+        assigned[customer_id].append(username)
+    now = timezone.now()
+    owned_ids = [pk for pk, _code, _name, _version, owner_id in cards if owner_id == from_user.pk]
+    # The history rows are written below, in the same transaction.
+    with bulk_write_allowed():
+        Customer.objects.filter(pk__in=owned_ids).update(owner_id=to_user.pk)
+        Customer.objects.filter(pk__in=ids).update(version=F("version") + 1, updated_at=now)
+    linked_ids = [pk for pk in ids if from_user.username in assigned[pk]]
+    links.filter(customer_id__in=linked_ids, user_id=from_user.pk).delete()
+    already = set(
+        links.filter(customer_id__in=linked_ids, user_id=to_user.pk).values_list(
+            "customer_id", flat=True
+        )
+    )
+    links.bulk_create(
+        [links.model(customer_id=pk, user_id=to_user.pk) for pk in linked_ids if pk not in already],
+        batch_size=1000,
+    )
+    rows = []
+    for pk, code, name, version, owner_id in cards:
+        before, after = {}, {}
+        if owner_id == from_user.pk:
+            before["owner"], after["owner"] = from_user.username, to_user.username
+        if pk in linked_ids:
+            before["assigned_users"] = sorted(assigned[pk])
+            after["assigned_users"] = sorted(
+                {*assigned[pk], to_user.username} - {from_user.username}
+            )
+        rows.append((Customer(pk=pk, code=code, name=name, version=version + 1), before, after, pk))
+    record_changes_bulk(actor=actor, action="update", rows=rows)
+    return len(cards)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_merge
+from . import views, views_handover, views_merge, views_privacy
 
 app_name = "customers"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.customer_list_view, name="list"),
     path("new/", views.customer_create, name="create"),
     path("duplicates/", views_merge.duplicates_view, name="duplicates"),
+    path("handover/", views_handover.handover_view, name="handover"),
     path(
         "duplicates/merge/<str:keep_code>/<str:merge_code>/",
         views_merge.merge_view,
@@ -16,6 +17,8 @@ urlpatterns = [
     path("<str:code>/", views.customer_detail, name="detail"),
     path("<str:code>/edit/", views.customer_edit, name="edit"),
     path("<str:code>/history/", views.customer_history, name="history"),
+    path("<str:code>/privacy/", views_privacy.privacy_export_page, name="privacy_export"),
+    path("<str:code>/privacy.json", views_privacy.privacy_export_json, name="privacy_export_json"),
     path("<str:code>/delete/", views.customer_delete, name="delete"),
     path("<str:code>/consent/", views.consent_edit, name="consent"),
     path("<str:code>/people/new/", views.person_create, name="person_create"),

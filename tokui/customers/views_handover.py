@@ -28,10 +28,10 @@ HANDOVER_FILTERS = ("status", "area", "tag")
 
 class HandoverForm(forms.Form):
     from_user = forms.ModelChoiceField(
-        label=gettext_lazy("From"), queryset=None, to_field_name="username"
+        label=gettext_lazy("Hand over from"), queryset=None, to_field_name="username"
     )
     to_user = forms.ModelChoiceField(
-        label=gettext_lazy("To"), queryset=None, to_field_name="username"
+        label=gettext_lazy("Hand over to"), queryset=None, to_field_name="username"
     )
 
     def __init__(self, *args, user, **kwargs):

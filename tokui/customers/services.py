@@ -771,3 +771,46 @@ def customers_reassign(*, actor, from_user, to_user, customer_ids=None) -> int:
         rows.append((Customer(pk=pk, code=code, name=name, version=version + 1), before, after, pk))
     record_changes_bulk(actor=actor, action="update", rows=rows)
     return len(cards)
+
+
+# --- anonymising a person on request (privacy) ----------------------------------------
+
+# What a person's card row keeps after anonymisation: the relation and the link to the
+# customer (orders and figures are the customer's, not the person's). Everything else is
+# personal and is erased.
+ANONYMISED_NAME = "(anonymised)"
+PERSON_PERSONAL_FIELDS = tuple(f for f in PERSON_FIELDS if f != "relation")
+# Stands in the audit row for an erased value: the log records that it was erased, never
+# what it was (earlier rows keep what they recorded; the log is append-only).
+ERASED = "***"
+
+
+@transaction.atomic
+def person_anonymise(*, actor, person: Person) -> Person:
+    """Erase a person's personal data on their request, keeping the customer's orders and
+    figures. Erasing is as final as deleting, so it needs the right to delete the card."""
+    _require_scope(actor, "delete", person.customer_id)
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    erased = {}
+    for name in PERSON_PERSONAL_FIELDS:
+        value = getattr(person, name)
+        if value not in (None, "") and not (name == "name" and value == ANONYMISED_NAME):
+            erased[name] = value
+    if not erased:
+        return person
+    for name in PERSON_PERSONAL_FIELDS:
+        field = Person._meta.get_field(name)
+        setattr(person, name, None if field.null else "")
+    person.name = ANONYMISED_NAME
+    person.version += 1
+    person.save()
+    _touch_customer_search(person.customer_id)
+    record_change(
+        actor=actor,
+        action="update",
+        instance=person,
+        before=dict.fromkeys(erased, ERASED),
+        after={name: _plain(getattr(person, name)) for name in erased},
+        customer_id=person.customer_id,
+    )
+    return person

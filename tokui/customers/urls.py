@@ -19,6 +19,11 @@ urlpatterns = [
     path("<str:code>/history/", views.customer_history, name="history"),
     path("<str:code>/privacy/", views_privacy.privacy_export_page, name="privacy_export"),
     path("<str:code>/privacy.json", views_privacy.privacy_export_json, name="privacy_export_json"),
+    path(
+        "<str:code>/privacy/people/<int:pk>/anonymise/",
+        views_privacy.person_anonymise,
+        name="person_anonymise",
+    ),
     path("<str:code>/delete/", views.customer_delete, name="delete"),
     path("<str:code>/consent/", views.consent_edit, name="consent"),
     path("<str:code>/people/new/", views.person_create, name="person_create"),

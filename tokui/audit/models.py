@@ -14,6 +14,24 @@ class AppendOnlyError(Exception):
     pass
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """The audit trail is evidence: no bulk edit or delete, whoever asks.
+
+    Used by the change log and the access records. The one sanctioned deletion is the
+    retention purge of access records (``services.purge_access_records``), which deletes
+    by time through the base manager.
+    """
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("Audit records cannot be changed.")
+
+    def delete(self):
+        raise AppendOnlyError("Audit records cannot be deleted.")
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        raise AppendOnlyError("Audit records cannot be changed.")
+
+
 class ObjectChange(models.Model):
     """Who changed what, when, with the value before and after for each field.
 
@@ -41,6 +59,8 @@ class ObjectChange(models.Model):
     customer_id = models.BigIntegerField(null=True, blank=True)
     changes = models.JSONField(_("changes"), default=dict)
 
+    objects = AppendOnlyQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("change")
         verbose_name_plural = _("changes")
@@ -60,16 +80,6 @@ class ObjectChange(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit rows cannot be deleted.")
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    """Access records are evidence: no bulk edit, and deletion only through the purge."""
-
-    def update(self, **kwargs):
-        raise AppendOnlyError("Access records cannot be changed.")
-
-    def delete(self):
-        raise AppendOnlyError("Access records are deleted only by the retention purge.")
 
 
 class AccessEvent(models.Model):

@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tokui.core.bulk_writes import UnrecordedBulkWrite, bulk_writes_allowed
 from tokui.core.models import BaseModel
 from tokui.core.querysets import RestrictedQuerySet
 from tokui.core.text import digits_only, search_key
@@ -26,6 +27,34 @@ class Tag(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CustomerQuerySet(RestrictedQuerySet):
+    """Refuses ``update()`` of card fields outside a service: it would bypass the history.
+
+    Derived search columns (sort_key, search_text, phone_digits, name_key) and
+    bookkeeping stay updatable; ``bulk_update()`` is checked the same way.
+    """
+
+    def update(self, **kwargs):
+        _refuse_unrecorded(kwargs)
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        # Checked before Django opens its transaction, which the refusal would spoil.
+        _refuse_unrecorded(fields)
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+
+def _refuse_unrecorded(field_names) -> None:
+    from .services import CUSTOMER_FIELDS  # the service owns the list of card fields
+
+    card_fields = {*CUSTOMER_FIELDS, "owner", "owner_id", "area", "area_id", "field_values"}
+    touched = sorted(card_fields.intersection(field_names))
+    if touched and not bulk_writes_allowed():
+        raise UnrecordedBulkWrite(
+            f"Bulk update of card fields {touched} outside a service would leave no history."
+        )
 
 
 class Customer(BaseModel):
@@ -88,7 +117,7 @@ class Customer(BaseModel):
     # The folded name alone, which duplicate detection groups on (CARD-12).
     name_key = models.CharField(max_length=200, editable=False, blank=True, db_index=True)
 
-    objects = RestrictedQuerySet.as_manager()
+    objects = CustomerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("customer")

@@ -4,7 +4,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
-from tokui.users.roles import ACCESS_ALERT, ACCESS_LOG, has_permission
+from tokui.users.choices import Scope
+from tokui.users.roles import ACCESS_ALERT, ACCESS_LOG, CARD_HISTORY, has_permission, scope_for
 
 from .models import AccessAlert, AccessEvent, AccessEventCustomer, ObjectChange
 
@@ -35,6 +36,30 @@ def changes_since(*, object_type: str, object_id: int, version: int) -> QuerySet
         )
         .select_related("actor")
         .order_by("time", "id")
+    )
+
+
+def may_read_change_log(user) -> bool:
+    """The global change log is for those who see the history of every card.
+
+    That is auditors and administrators: a manager's history reaches only their area.
+    """
+    return scope_for(user, CARD_HISTORY, "view") == Scope.ALL
+
+
+def change_log(*, user) -> QuerySet[ObjectChange]:
+    """Every recorded change, newest first, for readers of the change log; nothing otherwise."""
+    if not may_read_change_log(user):
+        return ObjectChange.objects.none()
+    return ObjectChange.objects.select_related("actor").order_by("-time", "-id")
+
+
+def change_log_object_types() -> list[str]:
+    """The kinds of record the log holds (``app.model``), for its filter."""
+    return list(
+        ObjectChange.objects.order_by("object_type")
+        .values_list("object_type", flat=True)
+        .distinct()
     )
 
 

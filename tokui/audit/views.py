@@ -1,23 +1,28 @@
-"""The access log: who viewed, exported, printed or read through the API which cards.
+"""The access log (who read which cards) and the change log (who changed what).
 
-Auditors and administrators read it; every other role gets 403, anonymous users the
-log-in page. There is no page to change or delete a record (see docs/access-records.md).
+Auditors and administrators read them; every other role gets 403, anonymous users the
+log-in page. There is no page to change or delete a record (see docs/access-records.md
+and docs/security.md, "Change log"): both logs are append-only.
 """
 
+from django.apps import apps
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from tokui.customers.selectors import customer_list
+from tokui.customers.views import history_value
+from tokui.fields.selectors import active_field_definitions
 from tokui.users.roles import ACCESS_LOG, has_permission
 
-from .filtersets import AccessEventFilterSet
-from .selectors import access_alerts, access_log
+from .filtersets import AccessEventFilterSet, ObjectChangeFilterSet
+from .selectors import access_alerts, access_log, change_log, may_read_change_log
 
 ACCESS_LOG_PAGE_SIZE = 50
 ALERTS_SHOWN = 20
+CHANGE_LOG_PAGE_SIZE = 50
 
 
 @login_required
@@ -43,3 +48,79 @@ def access_log_view(request):
         "query": query.urlencode(),
     }
     return render(request, "audit/access_log.html", context)
+
+
+# --- the change log -------------------------------------------------------------------
+
+
+class _Labels:
+    """Human names for the record types and field names audit rows carry, once per page."""
+
+    def __init__(self):
+        self._card_fields = None
+
+    def model(self, object_type: str):
+        try:
+            return apps.get_model(object_type)
+        except (LookupError, ValueError):
+            return None  # a model that has since gone: its rows stay
+
+    def object_label(self, object_type: str) -> str:
+        model = self.model(object_type)
+        return str(model._meta.verbose_name) if model else object_type
+
+    def field(self, object_type: str, name: str) -> str:
+        if name.startswith("fields."):
+            if self._card_fields is None:
+                self._card_fields = {d.key: d.display_label for d in active_field_definitions()}
+            key = name.removeprefix("fields.")
+            return self._card_fields.get(key, key)
+        model = self.model(object_type)
+        try:
+            return str(model._meta.get_field(name).verbose_name) if model else name
+        except FieldDoesNotExist:
+            return name
+
+
+def change_rows(changes, codes: dict[int, str]) -> list[dict]:
+    """One row per changed field (a change without fields gets one row), as on the card."""
+    labels = _Labels()
+    rows = []
+    for change in changes:
+        object_label = labels.object_label(change.object_type)
+        for name, values in sorted(change.changes.items()) or [(None, {})]:
+            rows.append(
+                {
+                    "change": change,
+                    "code": codes.get(change.customer_id),
+                    "object_label": object_label,
+                    "field": labels.field(change.object_type, name) if name else "",
+                    "old": history_value(values.get("old")) if name else "",
+                    "new": history_value(values.get("new")) if name else "",
+                }
+            )
+    return rows
+
+
+@login_required
+@require_GET
+def change_log_view(request):
+    """Every change made through a service, filtered by user, record type, action, period."""
+    user = request.user
+    if not may_read_change_log(user):
+        raise PermissionDenied
+    filterset = ObjectChangeFilterSet(request.GET or None, queryset=change_log(user=user))
+    page = Paginator(filterset.qs, CHANGE_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    changes = list(page)
+    # One query for the codes of the cards on this page; a deleted card keeps its id.
+    ids = {change.customer_id for change in changes if change.customer_id}
+    codes = dict(customer_list(user=user).filter(pk__in=ids).values_list("pk", "code"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "rows": change_rows(changes, codes),
+        "query": query.urlencode(),
+    }
+    return render(request, "audit/change_log.html", context)

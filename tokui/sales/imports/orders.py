@@ -31,6 +31,8 @@ _AMOUNT = re.compile(r"^\d{1,12}(?:\.\d{1,2})?$", re.ASCII)
 _LINE_NO = re.compile(r"^[1-9]\d{0,8}$", re.ASCII)
 _ORDER_NO = re.compile(r"^[^\t\n\r\\=+\-@ ][^\t\n\r\\]{0,31}$")
 MAX_AMOUNT = 10**12
+# A line's amount: the file's, or quantity x unit price.
+AMOUNT = "coalesce(s.amount, round(s.quantity * s.unit_price, 2))"
 
 
 class OrderImport:
@@ -239,6 +241,12 @@ class OrderImport:
 
     # --- checks across lines -------------------------------------------------------------
 
+    def analyze_stage(self) -> None:
+        """Statistics for the staging table: temporary tables are never analysed on their own,
+        and without row counts the planner joins millions of staged lines with nested loops."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {STAGE}")
+
     def check_across_lines(self) -> None:
         """Duplicate keys, lines of one order that disagree on customer or date, amounts too
         large: reported like any other rejected row, each with the row it conflicts with.
@@ -326,8 +334,11 @@ class OrderImport:
             cursor.execute(
                 "INSERT INTO sales_order (number, customer_id, date, channel, status, "
                 "total_amount, line_count, created_at, updated_at) "
-                f"SELECT DISTINCT order_no, customer_id, date, 'other', 'confirmed', 0, 0, "
-                f"%s, %s FROM {STAGE} WHERE true "
+                # A new order's lines are all in the file, so its totals come with it; an
+                # order that exists keeps its totals until _recompute_totals, which then
+                # rewrites only the orders whose totals differ (not every order again).
+                f"SELECT order_no, customer_id, date, 'other', 'confirmed', sum({AMOUNT}), "
+                f"count(*), %s, %s FROM {STAGE} s WHERE true GROUP BY order_no, customer_id, date "
                 "ON CONFLICT (number) DO UPDATE SET customer_id = excluded.customer_id, "
                 "date = excluded.date, updated_at = excluded.updated_at "
                 "WHERE sales_order.customer_id <> excluded.customer_id "
@@ -335,14 +346,18 @@ class OrderImport:
                 [now, now],
             )
             check_cancel()
-            cursor.execute("SELECT count(*) FROM sales_orderline")
-            lines_before = cursor.fetchone()[0]
-            amount = "coalesce(s.amount, round(s.quantity * s.unit_price, 2))"
+            if self.postgres:
+                # The import's own transaction only: a crash loses the import, never old data.
+                cursor.execute("SET LOCAL synchronous_commit = off")
+                lines_before = 0
+            else:
+                cursor.execute("SELECT count(*) FROM sales_orderline")
+                lines_before = cursor.fetchone()[0]
             upsert = (
                 "INSERT INTO sales_orderline (order_id, line_no, customer_id, date, product_id, "
                 "quantity, unit_price, amount) "
                 f"SELECT o.id, s.line_no, s.customer_id, s.date, s.product_id, s.quantity, "
-                f"s.unit_price, {amount} FROM {STAGE} s JOIN sales_order o "
+                f"s.unit_price, {AMOUNT} FROM {STAGE} s JOIN sales_order o "
                 "ON o.number = s.order_no WHERE true "
                 "ON CONFLICT (order_id, line_no) DO UPDATE SET "
                 "customer_id = excluded.customer_id, date = excluded.date, "
@@ -354,25 +369,29 @@ class OrderImport:
                 "OR sales_orderline.quantity <> excluded.quantity "
                 "OR sales_orderline.unit_price <> excluded.unit_price "
                 "OR sales_orderline.amount <> excluded.amount "
-                "RETURNING customer_id"
+                "RETURNING customer_id{inserted}"
             )
             if self.postgres:
+                # xmax = 0 marks a row this statement inserted (not one it updated): the
+                # counts come from the upsert itself, not from counting the whole table twice.
                 cursor.execute(
-                    f"WITH written AS ({upsert}) "
-                    "SELECT customer_id, count(*) FROM written GROUP BY customer_id"
+                    f"WITH written AS ({upsert.format(inserted=', xmax = 0 AS inserted')}) "
+                    "SELECT customer_id, count(*), count(*) FILTER (WHERE inserted) "
+                    "FROM written GROUP BY customer_id"
                 )
                 written_by_customer = cursor.fetchall()
-                written = sum(count for _id, count in written_by_customer)
-                touched.update(customer_id for customer_id, _count in written_by_customer)
+                written = sum(count for _id, count, _new in written_by_customer)
+                created = sum(new for _id, _count, new in written_by_customer)
+                touched.update(customer_id for customer_id, _count, _new in written_by_customer)
             else:
-                cursor.execute(upsert)
+                cursor.execute(upsert.format(inserted=""))
                 written = 0
                 for (customer_id,) in cursor.fetchall():
                     written += 1
                     touched.add(customer_id)
+                cursor.execute("SELECT count(*) FROM sales_orderline")
+                created = cursor.fetchone()[0] - lines_before
             check_cancel()
-            cursor.execute("SELECT count(*) FROM sales_orderline")
-            created = cursor.fetchone()[0] - lines_before
             if written:
                 self._recompute_totals(cursor, now)
         return (created, written - created, self.staged - written), touched

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tokui.customers.models import Customer
 from tokui.sales.choices import ImportKind, ImportStatus
 from tokui.sales.models import ImportJob, ImportRejection
 
@@ -21,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 BATCH_ROWS = {ImportKind.ORDERS: 50_000, ImportKind.PAYMENTS: 5_000, ImportKind.PRODUCTS: 5_000}
 SERVICE_BATCH_ROWS = 200
+# Touching at least this share of all customers refreshes every customer's figures at once.
+FULL_REFRESH_SHARE = 0.2
 
 
 class Cancelled(Exception):
@@ -139,7 +142,12 @@ class JobRun:
         except ImportError:  # the figures app may lag behind in a partial checkout
             logger.warning("tokui.metrics.services.metrics_refresh missing: figures not refreshed")
             return
-        metrics_refresh(customer_ids=sorted(customer_ids))
+        if len(customer_ids) >= FULL_REFRESH_SHARE * Customer.objects.count():
+            # A big file touches most customers: one pass over every line beats looking
+            # up thousands of customers one by one, and gives the same figures.
+            metrics_refresh()
+        else:
+            metrics_refresh(customer_ids=sorted(customer_ids))
 
     def _run_rows(self, table: Table, positions: dict[str, int]):
         """Two passes: check every row (a dry run through the services for cards), then
@@ -195,6 +203,7 @@ class JobRun:
                 orders.stage(orders.check_rows(batch))
                 processed += len(batch)
                 self.progress(processed)
+            orders.analyze_stage()
             orders.check_across_lines()
             self._flush_rejections()
             if self.rejected_rows and not self.job.skip_invalid:

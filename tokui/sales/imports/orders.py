@@ -32,6 +32,7 @@ _LINE_NO = re.compile(r"^[1-9]\d{0,8}$", re.ASCII)
 _ORDER_NO = re.compile(r"^[^\t\n\r\\=+\-@ ][^\t\n\r\\]{0,31}$")
 MAX_AMOUNT = 10**12
 # A line's amount: the file's, or quantity x unit price.
+SQLITE_CACHE_KIB = 256 * 1024  # well under the 1 GiB an import may use
 AMOUNT = "coalesce(s.amount, round(s.quantity * s.unit_price, 2))"
 
 
@@ -57,6 +58,13 @@ class OrderImport:
 
     def create_stage(self) -> None:
         with connection.cursor() as cursor:
+            if not self.postgres:
+                # For this import only (restored by drop_stage): a page cache that holds the
+                # order lines' indexes while millions of lines go in. (temp_store cannot be
+                # changed inside a transaction, which a caller may hold.)
+                cursor.execute("PRAGMA cache_size")
+                self.sqlite_cache_size = cursor.fetchone()[0]
+                cursor.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {STAGE} (row_number integer NOT NULL, "
@@ -68,6 +76,8 @@ class OrderImport:
     def drop_stage(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            if not self.postgres and hasattr(self, "sqlite_cache_size"):
+                cursor.execute(f"PRAGMA cache_size = {int(self.sqlite_cache_size)}")
 
     def check_rows(self, rows) -> list[tuple]:
         """Check a batch of (row number, cells); returns the good lines as staging tuples.

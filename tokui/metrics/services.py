@@ -1,8 +1,9 @@
 """Recompute the figures per customer (CARD-4) from orders, order lines and payments.
 
 One INSERT … SELECT does the whole work inside the database, for every customer or for the
-touched ones: the lines are read once, grouped by customer, brand and category, and every
-figure is rolled up from that grouping with aggregates and a window function. Nothing here
+touched ones: the lines are read once and summed per customer, per customer and brand and per
+customer and category in one grouping, and every figure comes from those sums, the orders and
+the payments with aggregates and a window function. Nothing here
 loops over customers or lines in Python, so the number of queries does not grow with the data.
 
 Rules (docs/metrics.md):
@@ -59,6 +60,16 @@ def _vendor_sql() -> dict[str, str]:
             "empty_json": "'{}'::jsonb",
             "touched": "= ANY(%(customer_ids)s)",
             "scan_all": "",
+            "line_sets": """
+        -- One sort of the lines feeds all three groupings.
+        SELECT customer_id, brand_no, category_no,
+               GROUPING(brand_no, category_no) AS level,
+               SUM(quantity) AS quantity, SUM(amount) AS amount,
+                   SUM(quantity_12m) AS quantity_12m, SUM(amount_12m) AS amount_12m
+        FROM line_groups
+        GROUP BY GROUPING SETS (
+            (customer_id), (customer_id, brand_no), (customer_id, category_no)
+        )""",
         }
     return {
         "days": "CAST(julianday({later}) - julianday({earlier}) AS INTEGER)",
@@ -67,6 +78,22 @@ def _vendor_sql() -> dict[str, str]:
         "touched": "IN (SELECT value FROM json_each(%(customer_ids)s))",
         # Every line is read: in table order, not through the customer index's random reads.
         "scan_all": "NOT INDEXED",
+        "line_sets": """
+        -- SQLite has no GROUPING SETS.
+        SELECT customer_id, NULL AS brand_no, NULL AS category_no, 3 AS level,
+               SUM(quantity) AS quantity, SUM(amount) AS amount,
+                   SUM(quantity_12m) AS quantity_12m, SUM(amount_12m) AS amount_12m
+        FROM line_groups GROUP BY customer_id
+        UNION ALL
+        SELECT customer_id, brand_no, NULL, 1,
+               SUM(quantity) AS quantity, SUM(amount) AS amount,
+                   SUM(quantity_12m) AS quantity_12m, SUM(amount_12m) AS amount_12m
+        FROM line_groups GROUP BY customer_id, brand_no
+        UNION ALL
+        SELECT customer_id, NULL, category_no, 2,
+               SUM(quantity) AS quantity, SUM(amount) AS amount,
+                   SUM(quantity_12m) AS quantity_12m, SUM(amount_12m) AS amount_12m
+        FROM line_groups GROUP BY customer_id, category_no""",
     }
 
 
@@ -86,46 +113,71 @@ def _figures_sql(*, touched_only: bool) -> str:
     )
     # Only table names and fixed fragments are formatted in; every value is a parameter.
     return f"""
-    WITH line_groups AS (
-        SELECT l.customer_id, p.brand, p.category,
-               SUM(l.quantity) AS quantity,
-               SUM(l.amount) AS amount,
-               SUM(CASE WHEN l.date > %(year_ago)s AND l.date <= %(today)s
-                        THEN l.quantity ELSE 0 END) AS quantity_12m,
-               SUM(CASE WHEN l.date > %(year_ago)s AND l.date <= %(today)s
-                        THEN l.amount ELSE 0 END) AS amount_12m
+    WITH brands AS (
+        -- Brands and categories numbered in their sort order: the lines are grouped by these
+        -- small integers, cheaper to hash and sort than the names, which are joined back
+        -- only for the top brand and the category mix.
+        SELECT brand, ROW_NUMBER() OVER (ORDER BY brand) AS brand_no
+        FROM (SELECT DISTINCT brand FROM {Product._meta.db_table}) b
+    ),
+    categories AS (
+        SELECT category, ROW_NUMBER() OVER (ORDER BY category) AS category_no
+        FROM (SELECT DISTINCT category FROM {Product._meta.db_table}) c
+    ),
+    product_keys AS (
+        SELECT p.id, b.brand_no, c.category_no
+        FROM {Product._meta.db_table} p
+        JOIN brands b ON b.brand = p.brand
+        JOIN categories c ON c.category = p.category
+    ),
+    line_groups AS (
+        SELECT l.customer_id, p.brand_no, p.category_no,
+               l.quantity, l.amount,
+               CASE WHEN l.date > %(year_ago)s AND l.date <= %(today)s
+                    THEN l.quantity ELSE 0 END AS quantity_12m,
+               CASE WHEN l.date > %(year_ago)s AND l.date <= %(today)s
+                    THEN l.amount ELSE 0 END AS amount_12m
         FROM {OrderLine._meta.db_table} l {vendor["scan_all"] if not touched_only else ""}
-        JOIN {Product._meta.db_table} p ON p.id = l.product_id
+        JOIN product_keys p ON p.id = l.product_id
         WHERE NOT EXISTS (
             SELECT 1 FROM {Order._meta.db_table} o
             WHERE o.id = l.order_id AND o.status = %(cancelled)s
         ) {only_for("l.customer_id")}
-        GROUP BY l.customer_id, p.brand, p.category
+    ),
+    line_sets AS (
+        -- The lines summed three ways: per customer (level 3), per customer and brand
+        -- (level 1), per customer and category (level 2).
+        {vendor["line_sets"]}
     ),
     line_totals AS (
-        SELECT customer_id,
-               SUM(quantity) AS quantity, SUM(amount) AS amount,
-               SUM(quantity_12m) AS quantity_12m, SUM(amount_12m) AS amount_12m
-        FROM line_groups GROUP BY customer_id
+        SELECT customer_id, quantity, amount, quantity_12m, amount_12m
+        FROM line_sets WHERE level = 3
     ),
     brand_ranks AS (
-        SELECT customer_id, brand, SUM(quantity) AS quantity,
+        SELECT g.customer_id, g.brand_no, g.quantity,
                ROW_NUMBER() OVER (
-                   PARTITION BY customer_id ORDER BY SUM(quantity) DESC, brand
+                   PARTITION BY g.customer_id ORDER BY g.quantity DESC, g.brand_no
                ) AS brand_rank
-        FROM line_groups WHERE brand <> '' GROUP BY customer_id, brand
+        FROM line_sets g
+        WHERE g.level = 1
+          AND g.brand_no <> (SELECT COALESCE(MAX(brand_no), 0) FROM brands WHERE brand = '')
     ),
     top_brands AS (
         -- One grouped row per customer: SQLite indexes this for the final join, where it
         -- would scan a plain filter of brand_ranks once per customer.
-        SELECT customer_id,
-               MAX(CASE WHEN brand_rank = 1 THEN brand END) AS brand,
-               MAX(CASE WHEN brand_rank = 1 THEN quantity END) AS quantity
-        FROM brand_ranks GROUP BY customer_id
+        SELECT r.customer_id, b.brand, r.quantity
+        FROM (
+            SELECT customer_id,
+                   MAX(CASE WHEN brand_rank = 1 THEN brand_no END) AS brand_no,
+                   MAX(CASE WHEN brand_rank = 1 THEN quantity END) AS quantity
+            FROM brand_ranks GROUP BY customer_id
+        ) r
+        JOIN brands b ON b.brand_no = r.brand_no
     ),
     category_totals AS (
-        SELECT customer_id, category, SUM(amount) AS amount
-        FROM line_groups GROUP BY customer_id, category
+        SELECT g.customer_id, c.category, g.amount
+        FROM line_sets g JOIN categories c ON c.category_no = g.category_no
+        WHERE g.level = 2
     ),
     category_mixes AS (
         SELECT c.customer_id, {mix} AS mix

@@ -1,4 +1,5 @@
-from tokui.users.roles import CUSTOMER, FIELD_DEFINITION, has_permission
+from tokui.users.choices import Scope
+from tokui.users.roles import CUSTOMER, FIELD_DEFINITION, has_permission, scope_for
 
 
 def navigation(request):
@@ -9,5 +10,7 @@ def navigation(request):
             "customers": has_permission(user, CUSTOMER, "view"),
             "add_customer": has_permission(user, CUSTOMER, "add"),
             "field_definitions": has_permission(user, FIELD_DEFINITION, "view"),
+            # Handing customers over needs a reach wider than one's own cards.
+            "handover": scope_for(user, CUSTOMER, "change") in (Scope.ALL, Scope.AREA),
         }
     }

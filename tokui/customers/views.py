@@ -41,6 +41,7 @@ from .selectors import (
     consents_by_channel,
     customer_get,
     customer_list,
+    may_export_personal_data,
     person_get,
 )
 from .tables import CustomerTable
@@ -122,6 +123,7 @@ def customer_detail(request, code):
         "purchase_summary": customer_purchase_summary(user=user, customer=customer),
         "can_change": can_change,
         "can_delete": can_act_on(user=user, customer=customer, action="delete"),
+        "may_export_personal_data": may_export_personal_data(user),
     }
     return render(request, "customers/customer_detail.html", context)
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .choices import ImportKind, ImportStatus
+from .exports import neutralise
 from .imports import services
 from .imports.columns import MappingProblem, allowed_columns, suggest_mapping
 from .imports.reading import FileProblem, Table
@@ -172,11 +173,6 @@ def import_rejections_csv(request, pk):
     writer.writerow([_("row"), _("column"), _("value"), _("reason")])
     for rejection in job.rejections.iterator():
         writer.writerow(
-            [rejection.row_number, rejection.column, _neutral(rejection.value), rejection.reason]
+            [rejection.row_number, rejection.column, neutralise(rejection.value), rejection.reason]
         )
     return response
-
-
-def _neutral(value: str) -> str:
-    """The report repeats what people typed: never let a spreadsheet run it as a formula."""
-    return "'" + value if value.startswith(("=", "+", "-", "@", "\t", "\r")) else value

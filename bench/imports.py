@@ -39,6 +39,9 @@ SECTION_END = "<!-- /bench/imports.py: order import -->"
 TARGETS = {"postgresql": 100_000, "sqlite": 50_000}
 MEMORY_LIMIT = 1 << 30
 
+sys.path.insert(0, str(ROOT))
+from bench.run import machine, reset_database  # noqa: E402
+
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -113,24 +116,6 @@ def write_files(args) -> dict[str, Path]:
 # --- one database, in this process ------------------------------------------------------
 
 
-def _admin(url):
-    import psycopg
-
-    server, _, name = url.rpartition("/")
-    return psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=5), name
-
-
-def _reset(database, url):
-    if database == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-        return
-    admin, name = _admin(url)
-    with admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-
-
 def _timed_import(kind, path) -> tuple[float, str]:
     from django.core.management import call_command
 
@@ -142,7 +127,7 @@ def _timed_import(kind, path) -> tuple[float, str]:
 
 def run_one(args) -> int:
     url = f"sqlite:///{SQLITE_PATH}" if args.db == "sqlite" else args.postgres_url
-    _reset(args.db, url)
+    reset_database(args.db, url, SQLITE_PATH)
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     sys.path.insert(0, str(ROOT))
@@ -181,7 +166,7 @@ def run_one(args) -> int:
         from django.db import connections
 
         connections.close_all()
-        _reset(args.db, url) if args.db == "sqlite" else None
+        reset_database(args.db, url, SQLITE_PATH) if args.db == "sqlite" else None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     Path(args.child_output).write_text(
         json.dumps(
@@ -205,15 +190,6 @@ def run_one(args) -> int:
 
 
 # --- the whole run ----------------------------------------------------------------------
-
-
-def machine() -> str:
-    cpu = platform.machine()
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
 def markdown(runs, args, command, generate_s, file_bytes) -> str:

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import dataset as datasets  # noqa: E402
-from bench.run import _postgres_admin_connection, machine, postgres_problem  # noqa: E402
+from bench.run import drop_database, machine, postgres_problem, reset_database  # noqa: E402
 
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/tokui_bench_metrics"
 SQLITE_PATH = ROOT / "var" / "bench" / "metrics.sqlite3"
@@ -430,37 +430,12 @@ def compare_sample(duck) -> tuple[int, list[str]]:
 # --- one database, in this process ---------------------------------------------------------
 
 
-def _reset_database(database: str, url: str) -> None:
-    if database == "sqlite":
-        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-        return
-    admin, name = _postgres_admin_connection(url)
-    with admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-
-
-def _drop_database(database: str, url: str) -> None:
-    from django.db import connections
-
-    connections.close_all()
-    if database == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-        return
-    admin, name = _postgres_admin_connection(url)
-    with admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def run_one(args: argparse.Namespace) -> int:
     url = f"sqlite:///{SQLITE_PATH}" if args.db == "sqlite" else args.postgres_url
     data = datasets.generate(args.size, seed=args.seed)
     today = datetime.date.fromisoformat(data.end_date)
     if not args.reuse:
-        _reset_database(args.db, url)
+        reset_database(args.db, url, SQLITE_PATH)
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     import django
@@ -505,7 +480,7 @@ def run_one(args: argparse.Namespace) -> int:
             version = f"SQLite {sqlite3.sqlite_version}"
     finally:
         if not (args.keep or args.reuse):
-            _drop_database(args.db, url)
+            drop_database(args.db, url, SQLITE_PATH)
     import duckdb
 
     Path(args.child_output).write_text(

@@ -56,7 +56,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 # --- one database, in this process -------------------------------------------------------
 
 
-def _postgres_admin_connection(url: str):
+def postgres_admin_connection(url: str):
     """A connection to the server's maintenance database, to create or drop ours."""
     import psycopg
 
@@ -64,34 +64,35 @@ def _postgres_admin_connection(url: str):
     return psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=5), name
 
 
-def _reset_database(database: str, url: str) -> None:
+def reset_database(database: str, url: str, sqlite_path: Path = SQLITE_PATH) -> None:
+    """An empty benchmark database: a fresh SQLite file, or PostgreSQL's dropped and created."""
     if database == "sqlite":
-        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+        sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+            Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
         return
-    admin, name = _postgres_admin_connection(url)
+    admin, name = postgres_admin_connection(url)
     with admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
 
 
-def _drop_database(database: str, url: str) -> None:
+def drop_database(database: str, url: str, sqlite_path: Path = SQLITE_PATH) -> None:
     from django.db import connections
 
     connections.close_all()
     if database == "sqlite":
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+            Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
         return
-    admin, name = _postgres_admin_connection(url)
+    admin, name = postgres_admin_connection(url)
     with admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run_one(args: argparse.Namespace) -> int:
     url = f"sqlite:///{SQLITE_PATH}" if args.db == "sqlite" else args.postgres_url
-    _reset_database(args.db, url)
+    reset_database(args.db, url)
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     sys.path.insert(0, str(ROOT))
@@ -131,7 +132,7 @@ def run_one(args: argparse.Namespace) -> int:
         own_share = customer_list_of(user=users.account_manager).count()
     finally:
         if not args.keep:
-            _drop_database(args.db, url)
+            drop_database(args.db, url)
     Path(args.child_output).write_text(
         json.dumps(
             {
@@ -155,7 +156,7 @@ def run_one(args: argparse.Namespace) -> int:
 def postgres_problem(url: str) -> str | None:
     """Why PostgreSQL cannot be used, or None when it answers."""
     try:
-        admin, _ = _postgres_admin_connection(url)
+        admin, _ = postgres_admin_connection(url)
     except Exception as exc:  # any failure to connect means "skip", with the reason shown
         return str(exc).strip().splitlines()[0]
     admin.close()

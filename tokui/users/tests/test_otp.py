@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from conftest import TwoFactorClient, confirm_totp_device, current_totp_code
+from tokui.core.testing.clients import TwoFactorClient, confirm_totp_device, current_totp_code
 from tokui.core.testing.factories import TEST_PASSWORD, UserFactory
 from tokui.users.auth import pending_device
 from tokui.users.choices import Role

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "tokui.customers",
     "tokui.sales",
     "tokui.metrics",
+    "tokui.approvals",
 ]
 
 MIDDLEWARE = [

@@ -110,6 +110,17 @@ class Customer(BaseModel):
     notes = models.TextField(_("notes"), max_length=10_000, blank=True)
     field_values = models.JSONField(_("card fields"), default=dict, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
+    # The trash: a deleted card is hidden everywhere until restored or purged.
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("deleted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
     # Kept by ``refresh_search`` on every save: what search and sorting use.
     sort_key = models.CharField(max_length=200, editable=False, db_index=True)
     search_text = models.TextField(editable=False, blank=True)

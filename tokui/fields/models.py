@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tokui.core.models import BaseModel
 from tokui.core.validators import validate_phone
+from tokui.users.choices import Role
 
 from .choices import Category, FieldType, Maintenance
 
@@ -68,6 +69,26 @@ class FieldDefinition(BaseModel):
     help_text = models.CharField(_("help text"), max_length=300, blank=True)
     order = models.PositiveIntegerField(_("order"), default=100)
     is_active = models.BooleanField(_("active"), default=True)
+    # GOV-2: operating staff's edits of a controlled field wait for a manager's approval.
+    controlled = models.BooleanField(
+        _("controlled"),
+        default=False,
+        help_text=_("Changes by account managers need a manager's approval before they apply."),
+    )
+    # Roles listed here replace the category's rule for this one field (a sensitive field:
+    # credit, licence, personal identifiers). Empty: the category rule applies.
+    view_roles = models.JSONField(
+        _("roles that may see it"),
+        default=list,
+        blank=True,
+        help_text=_("Leave empty to follow the rule of the field's category."),
+    )
+    edit_roles = models.JSONField(
+        _("roles that may edit it"),
+        default=list,
+        blank=True,
+        help_text=_("Leave empty to follow the rule of the field's category."),
+    )
 
     class Meta:
         verbose_name = _("card field")
@@ -121,6 +142,12 @@ class FieldDefinition(BaseModel):
             elif not 1 <= self.max_length <= limit:
                 errors["max_length"] = _("Enter a length between 1 and %(limit)d.") % {
                     "limit": limit
+                }
+        for name in ("view_roles", "edit_roles"):
+            roles = getattr(self, name)
+            if not isinstance(roles, list) or not set(roles) <= set(Role.values):
+                errors[name] = _("Give a list of roles from: %(roles)s.") % {
+                    "roles": ", ".join(Role.values)
                 }
         if self.pattern and kind not in PATTERN_TYPES:
             errors["pattern"] = _("Only text and phone fields can have a pattern.")
@@ -203,6 +230,31 @@ class FieldDefinition(BaseModel):
                 )
             )
         return field
+
+
+class CategoryRule(BaseModel):
+    """Whether one role may see and edit one category of the card (GOV-1, CARD-3)."""
+
+    category = models.CharField(_("category"), max_length=16, choices=Category.choices)
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    can_view = models.BooleanField(_("may see"), default=False)
+    can_edit = models.BooleanField(_("may edit"), default=False)
+
+    class Meta:
+        verbose_name = _("category rule")
+        verbose_name_plural = _("category rules")
+        ordering = ["category", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "role"], name="category_rule_unique"),
+            # Editing what one cannot see would write blind.
+            models.CheckConstraint(
+                condition=models.Q(can_edit=False) | models.Q(can_view=True),
+                name="category_rule_edit_needs_view",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} / {self.get_role_display()}"
 
 
 def _int_or_none(value: Decimal | None) -> int | None:

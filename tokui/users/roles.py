@@ -13,6 +13,10 @@ FIELD_DEFINITION = "field_definition"
 USER = "user"
 ACCESS_LOG = "access_log"  # who read which cards (GOV-1); its unusual-volume alerts below
 ACCESS_ALERT = "access_alert"
+# Change requests of controlled fields (GOV-2): "add" asks, "change" decides.
+CHANGE_REQUEST = "change_request"
+# The trash of deleted cards: "view" lists it, "change" restores, "delete" purges.
+TRASH = "trash"
 # Products are master data the whole company shares: not scoped to customers.
 PRODUCT = "product"
 
@@ -27,17 +31,21 @@ PERMISSIONS: dict[str, dict[str, dict[str, str]]] = {
         ACCESS_LOG: {"view": Scope.ALL},
         ACCESS_ALERT: {"view": Scope.ALL},
         PRODUCT: dict.fromkeys(_ALL_ACTIONS, Scope.ALL),
+        CHANGE_REQUEST: {"view": Scope.ALL, "add": Scope.ALL, "change": Scope.ALL},
+        TRASH: {"view": Scope.ALL, "change": Scope.ALL, "delete": Scope.ALL},
     },
     Role.MANAGER: {
         CUSTOMER: dict.fromkeys(_ALL_ACTIONS, Scope.AREA),
         CARD_HISTORY: {"view": Scope.AREA},
         FIELD_DEFINITION: {"view": Scope.ALL},
         PRODUCT: {"view": Scope.ALL, "add": Scope.ALL, "change": Scope.ALL},
+        CHANGE_REQUEST: {"view": Scope.AREA, "add": Scope.AREA, "change": Scope.AREA},
     },
     Role.ACCOUNT_MANAGER: {
         CUSTOMER: {"view": Scope.OWN, "add": Scope.OWN, "change": Scope.OWN},
         CARD_HISTORY: {"view": Scope.OWN},
         PRODUCT: {"view": Scope.ALL},
+        CHANGE_REQUEST: {"view": Scope.OWN, "add": Scope.OWN},
     },
     # The service desk answers whoever calls, so it reads every card but edits none.
     Role.SERVICE_AGENT: {
@@ -52,6 +60,8 @@ PERMISSIONS: dict[str, dict[str, dict[str, str]]] = {
         CARD_HISTORY: {"view": Scope.ALL},
         FIELD_DEFINITION: {"view": Scope.ALL},
         PRODUCT: {"view": Scope.ALL},
+        CHANGE_REQUEST: {"view": Scope.ALL},
+        TRASH: {"view": Scope.ALL},
     },
 }
 

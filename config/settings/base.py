@@ -217,3 +217,6 @@ LOGGING = {
 # Tokui's own knobs.
 TOKUI_PAGE_SIZE = 50
 TOKUI_API_MAX_PAGE_SIZE = 200
+# Days a deleted card stays in the trash, restorable, before `tokui trash --purge` (and the
+# daily purge task) deletes it for good with its people, orders and figures (docs/trash.md).
+TOKUI_TRASH_RETENTION_DAYS = int(os.environ.get("TOKUI_TRASH_RETENTION_DAYS", "30"))

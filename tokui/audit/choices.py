@@ -6,6 +6,9 @@ class ChangeAction(models.TextChoices):
     CREATE = "create", _("Created")
     UPDATE = "update", _("Updated")
     DELETE = "delete", _("Deleted")
+    # A card back from the trash, and a trashed card deleted for good (docs/trash.md).
+    RESTORE = "restore", _("Restored")
+    PURGE = "purge", _("Purged")
 
 
 class AccessAction(models.TextChoices):

@@ -48,6 +48,30 @@ DEFAULT_RULES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 # Roles whose edits of a controlled field apply at once: they are the approvers.
 APPROVER_ROLES = frozenset({Role.ADMINISTRATOR, Role.MANAGER})
 
+# The card's identity: whoever may open the card sees it (see the module docstring).
+IDENTITY_PARTS = frozenset(
+    {"code", "name", "name_reading", "kind", "status", "owner", "area", "version"}
+)
+
+# Rows hanging off the card, and the built-in part each one is (for the change log).
+RECORD_PARTS: dict[str, str] = {
+    "customers.person": "people",
+    "customers.address": "addresses",
+    "customers.consent": "consent",
+}
+
+
+def change_part(object_type: str, name: str | None) -> str | None:
+    """The card part a recorded change belongs to; None when it is no part (identity,
+    orders, configuration), which whoever may read the row sees."""
+    if object_type in RECORD_PARTS:
+        return RECORD_PARTS[object_type]
+    if object_type != "customers.customer" or not name:
+        return None
+    if name.startswith("fields."):
+        return name.removeprefix("fields.")
+    return name if name in BUILT_IN_PARTS else None
+
 
 @dataclasses.dataclass(frozen=True)
 class CardAccess:
@@ -60,15 +84,22 @@ class CardAccess:
     visible_keys: frozenset[str]
     editable_keys: frozenset[str]
     controlled_keys: frozenset[str]
+    # Field keys that exist (retired ones included) but this user may not see.
+    hidden_keys: frozenset[str] = frozenset()
 
     def can_view(self, part: str) -> bool:
-        """A built-in part ("phone", "people", …) or a configurable field's key."""
+        """A built-in part ("phone", "people", …), an identity attribute or a field's key."""
+        if part in IDENTITY_PARTS:
+            return bool(self.role)
         category = BUILT_IN_PARTS.get(part)
         if category is not None:
             return category in self.viewable_categories
         return part in self.visible_keys
 
     def can_edit(self, part: str) -> bool:
+        """Editing still needs the change permission and scope on the card itself."""
+        if part in IDENTITY_PARTS:
+            return bool(self.role)
         category = BUILT_IN_PARTS.get(part)
         if category is not None:
             return category in self.editable_categories
@@ -81,9 +112,27 @@ class CardAccess:
         """The card-field values this user may see; hidden keys are absent, not blank."""
         return {k: v for k, v in (field_values or {}).items() if k in self.visible_keys}
 
+    def can_view_change(self, object_type: str, name: str | None) -> bool:
+        """Whether the old and new values of one recorded change may be shown."""
+        part = change_part(object_type, name)
+        return part is None or self.can_view(part)
+
+    @property
+    def sees_everything(self) -> bool:
+        """Every category and every field: what a complete privacy export needs."""
+        return (
+            bool(self.role)
+            and self.viewable_categories >= frozenset(Category.values)
+            and not self.hidden_keys
+        )
+
 
 def card_access(user) -> CardAccess:
-    """The user's access, computed once and kept on the user object for the request."""
+    """The user's access, computed once and kept on the user object for the request.
+
+    A user object outlives a request only in tests and scripts; ``forget_card_access``
+    drops the kept copy after the rules change.
+    """
     cached = getattr(user, "_card_access", None)
     if cached is not None:
         return cached
@@ -91,6 +140,11 @@ def card_access(user) -> CardAccess:
     if user is not None and getattr(user, "is_authenticated", False):
         user._card_access = access
     return access
+
+
+def forget_card_access(user) -> None:
+    if user is not None and hasattr(user, "_card_access"):
+        del user._card_access
 
 
 def category_rules() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
@@ -112,14 +166,13 @@ def _compute(user) -> CardAccess:
     if not role or not getattr(user, "is_active", False):
         return CardAccess(role, frozenset(), frozenset(), frozenset(), frozenset(), frozenset())
     viewable, editable = category_rules().get(role, (frozenset(), frozenset()))
-    visible, editable_keys, controlled = set(), set(), set()
+    visible, editable_keys, controlled, hidden = set(), set(), set(), set()
     for key, category, view_roles, edit_roles, is_controlled in FieldDefinition.objects.values_list(
         "key", "category", "view_roles", "edit_roles", "controlled"
     ):
         may_view = role in view_roles if view_roles else category in viewable
         may_edit = may_view and (role in edit_roles if edit_roles else category in editable)
-        if may_view:
-            visible.add(key)
+        (visible if may_view else hidden).add(key)
         if may_edit:
             editable_keys.add(key)
             if is_controlled and role not in APPROVER_ROLES:
@@ -131,4 +184,5 @@ def _compute(user) -> CardAccess:
         frozenset(visible),
         frozenset(editable_keys),
         frozenset(controlled),
+        frozenset(hidden),
     )

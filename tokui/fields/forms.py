@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tokui.core.validators import validate_plain_name
+from tokui.users.choices import Role
 
 from .models import FieldDefinition
 from .services import PRESETS
@@ -24,6 +25,9 @@ DEFINITION_FIELDS = [
     "pattern",
     "help_text",
     "order",
+    "controlled",
+    "view_roles",
+    "edit_roles",
 ]
 
 
@@ -38,6 +42,24 @@ class FieldDefinitionForm(forms.ModelForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("For choice and multiple-choice fields: one choice per line."),
+    )
+    # Sensitive fields (credit, licence, personal identifiers) name their own readers.
+    view_roles = forms.MultipleChoiceField(
+        label=_("Roles that may see it"),
+        choices=Role.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leave all unticked to follow the rule of the field's category."),
+    )
+    edit_roles = forms.MultipleChoiceField(
+        label=_("Roles that may edit it"),
+        choices=Role.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Leave all unticked to follow the rule of the field's category. "
+            "A role that may edit it must also see it."
+        ),
     )
 
     class Meta:
@@ -75,6 +97,13 @@ class FieldDefinitionForm(forms.ModelForm):
             self.fields["key"].help_text = _(
                 "Lower-case letters, digits and underscores. Cards, imports and the API use it."
             )
+
+    def clean_view_roles(self) -> list[str]:
+        # Stored in the order of the role list, so the same choice never reads as a change.
+        return [role for role in Role.values if role in self.cleaned_data["view_roles"]]
+
+    def clean_edit_roles(self) -> list[str]:
+        return [role for role in Role.values if role in self.cleaned_data["edit_roles"]]
 
     def clean_choices(self) -> list[str]:
         # Blank lines are layout, not choices; the model checks the list itself

@@ -149,6 +149,20 @@ class FieldDefinition(BaseModel):
                 errors[name] = _("Give a list of roles from: %(roles)s.") % {
                     "roles": ", ".join(Role.values)
                 }
+        if (
+            "view_roles" not in errors
+            and "edit_roles" not in errors
+            and self.view_roles
+            and set(self.edit_roles) - set(self.view_roles)
+        ):
+            # Editing what one cannot see would write blind.
+            errors["edit_roles"] = _(
+                "Roles that may edit the field must also see it: %(roles)s."
+            ) % {
+                "roles": ", ".join(
+                    str(Role(r).label) for r in sorted(set(self.edit_roles) - set(self.view_roles))
+                )
+            }
         if self.pattern and kind not in PATTERN_TYPES:
             errors["pattern"] = _("Only text and phone fields can have a pattern.")
         elif self.pattern:

@@ -11,10 +11,12 @@ from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 
 from tokui.audit.services import record_change
+from tokui.users.choices import Role
 from tokui.users.roles import FIELD_DEFINITION, has_permission
 
-from .choices import FieldType
-from .models import FieldDefinition
+from .access import DEFAULT_RULES, forget_card_access
+from .choices import Category, FieldType
+from .models import CategoryRule, FieldDefinition
 
 PRESET_DIR = Path(__file__).parent / "presets"
 PRESETS = ("retail_store", "wholesale_distributor")
@@ -36,6 +38,9 @@ _DEFINITION_FIELDS = [
     "help_text",
     "order",
     "is_active",
+    "controlled",
+    "view_roles",
+    "edit_roles",
 ]
 
 
@@ -198,3 +203,62 @@ def field_preset_load(*, actor, name: str, system: bool = False) -> tuple[int, i
             _definition_update(actor, definition, {**data, "is_active": True})
             updated += 1
     return added, updated
+
+
+# --- who sees what (GOV-1, CARD-3) ----------------------------------------------------
+
+
+@transaction.atomic
+def category_rules_set(*, actor, rules: dict[tuple[str, str], tuple[bool, bool]]) -> int:
+    """Store whether each (category, role) may see and edit; returns how many changed.
+
+    ``rules`` maps (category, role) to (may see, may edit) and may cover only part of the
+    grid: what it leaves out keeps its rule. A pair whose rule changes gets its row (made
+    on first change, so the defaults stay the defaults until someone decides otherwise)
+    and an audit row. Editing without seeing is refused for the whole set: nothing is saved.
+    """
+    _require(actor, "change")
+    errors = []
+    for (category, role), (can_view, can_edit) in rules.items():
+        if category not in Category.values or role not in Role.values:
+            errors.append(
+                _("Unknown category or role: %(category)s / %(role)s.")
+                % {"category": category, "role": role}
+            )
+        elif can_edit and not can_view:
+            errors.append(
+                _("%(role)s may not edit %(category)s fields without seeing them.")
+                % {"role": Role(role).label, "category": Category(category).label}
+            )
+    if errors:
+        raise ValidationError(errors)
+    existing = {
+        (rule.category, rule.role): rule for rule in CategoryRule.objects.select_for_update()
+    }
+    changed = 0
+    for (category, role), (can_view, can_edit) in rules.items():
+        rule = existing.get((category, role))
+        if rule is None:
+            view, edit = DEFAULT_RULES.get(role, (frozenset(), frozenset()))
+            before = {"can_view": category in view, "can_edit": category in edit}
+            rule = CategoryRule(category=category, role=role)
+        else:
+            before = {"can_view": rule.can_view, "can_edit": rule.can_edit}
+        after = {"can_view": bool(can_view), "can_edit": bool(can_edit)}
+        if after == before:
+            continue
+        rule.can_view, rule.can_edit = after["can_view"], after["can_edit"]
+        rule.full_clean()
+        is_new = rule.pk is None
+        rule.save()
+        record_change(
+            actor=actor,
+            action="create" if is_new else "update",
+            instance=rule,
+            # A new row starts from the default it replaces, so the log says what changed.
+            before=before,
+            after=after,
+        )
+        changed += 1
+    forget_card_access(actor)
+    return changed

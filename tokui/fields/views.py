@@ -8,12 +8,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tokui.users.choices import Role
 from tokui.users.roles import FIELD_DEFINITION, has_permission
 
 from . import services
+from .access import category_rules
 from .choices import Category, FieldType, Maintenance
 from .forms import FieldDefinitionForm, PresetLoadForm
-from .selectors import field_definition_list
+from .selectors import field_definition_list, sensitive_definitions
 from .tables import FieldDefinitionTable
 
 PRESET_DESCRIPTIONS = {
@@ -174,3 +176,80 @@ def _preset_row(data: dict, *, exists: bool) -> dict:
         "maintenance": Maintenance(data.get("maintenance", Maintenance.DYNAMIC)).label,
         "exists": exists,
     }
+
+
+# --- who sees what --------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def category_rules_view(request):
+    """The category × role grid: administrators change it, other readers see it."""
+    _require(request.user, "view")
+    may_edit = has_permission(request.user, FIELD_DEFINITION, "change")
+    current = category_rules()
+    error = None
+    if request.method == "POST":
+        if not may_edit:
+            raise PermissionDenied
+        # An unticked checkbox sends nothing: the whole grid is posted, so absence is "no".
+        wanted = {
+            (category, role): (
+                f"view-{category}-{role}" in request.POST,
+                f"edit-{category}-{role}" in request.POST,
+            )
+            for category in Category.values
+            for role in Role.values
+        }
+        try:
+            changed = services.category_rules_set(actor=request.user, rules=wanted)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+            current = {
+                role: (
+                    frozenset(c for c in Category.values if wanted[(c, role)][0]),
+                    frozenset(c for c in Category.values if wanted[(c, role)][1]),
+                )
+                for role in Role.values
+            }
+        else:
+            messages.success(
+                request,
+                _("Rules saved: %(count)d changed.") % {"count": changed},
+            )
+            return redirect("fields:rules")
+    rows = [
+        {
+            "category": category,
+            "label": label,
+            "cells": [
+                {
+                    "role": role,
+                    "role_label": role_label,
+                    "view": category in current.get(role, (frozenset(), frozenset()))[0],
+                    "edit": category in current.get(role, (frozenset(), frozenset()))[1],
+                }
+                for role, role_label in Role.choices
+            ],
+        }
+        for category, label in Category.choices
+    ]
+    return render(
+        request,
+        "fields/category_rules.html",
+        {
+            "rows": rows,
+            "roles": Role.choices,
+            "may_edit": may_edit,
+            "error": error,
+            "sensitive": [
+                {
+                    "definition": d,
+                    "view": ", ".join(str(Role(r).label) for r in d.view_roles),
+                    "edit": ", ".join(str(Role(r).label) for r in d.edit_roles),
+                }
+                for d in sensitive_definitions(user=request.user)
+            ],
+        },
+        status=400 if error else 200,
+    )

@@ -109,6 +109,8 @@ MATRIX: dict[str, Route] = {
     "fields:list": page(customer_data=False),
     "fields:create": page(customer_data=False),
     "fields:presets": page(customer_data=False),
+    # field visibility per role: the "who sees what" grid
+    "fields:rules": page(customer_data=False),
     "fields:edit": page(customer_data=False, args=lambda world: [world["definition"].key]),
     "fields:retire": page(
         "post", customer_data=False, args=lambda world: [world["definition"].key]

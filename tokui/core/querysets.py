@@ -3,13 +3,17 @@
 Every list, detail, search, API call and export reads customers (and rows that hang
 off a customer) through ``.restrict(user, action)``. A model opts in by naming the
 permission resource it belongs to and the lookup path from it to its customer.
+
+A card in the trash (``Customer.deleted_at`` set) and every row hanging off it are left
+out of ``restrict()`` for every role, administrators included: the trash has its own
+permission and its own read, ``restrict_trash()``.
 """
 
 from django.db import models
 from django.db.models import Q
 
 from tokui.users.choices import Scope
-from tokui.users.roles import scope_for
+from tokui.users.roles import TRASH, scope_for
 
 
 class RestrictedQuerySet(models.QuerySet):
@@ -17,9 +21,37 @@ class RestrictedQuerySet(models.QuerySet):
         scope = scope_for(user, self.model.scope_resource, action)
         if scope is None:
             return self.none()
+        live = self.filter(not_trashed_q(self.model.scope_customer_path))
         if scope == Scope.ALL:
-            return self
-        return self.filter(customer_scope_q(user, scope, self.model.scope_customer_path))
+            return live
+        return live.filter(customer_scope_q(user, scope, self.model.scope_customer_path))
+
+    def restrict_trash(self, user, action: str = "view"):
+        """Cards in the trash (only the card model) that ``user`` may ``action`` in the trash."""
+        if self.model.scope_customer_path != "":
+            raise TypeError("restrict_trash() reads cards, not the rows hanging off them")
+        scope = scope_for(user, TRASH, action)
+        if scope is None:
+            return self.none()
+        trashed = self.filter(deleted_at__isnull=False)
+        if scope == Scope.ALL:
+            return trashed
+        return trashed.filter(customer_scope_q(user, scope, ""))
+
+
+def not_trashed_q(path: str) -> Q:
+    """The condition that leaves out rows of cards in the trash.
+
+    On the card itself it is one column. For rows reached through ``path`` it compares the
+    row's own foreign key with the (small) set of trashed card ids instead of joining the
+    customer table, so order lines and figures are not joined to every card to find none.
+    """
+    from tokui.customers.models import Customer  # the kernel knows the card, not vice versa
+
+    if path == "":
+        return Q(deleted_at__isnull=True)
+    trashed = Customer._base_manager.filter(deleted_at__isnull=False).values("pk")
+    return ~Q(**{f"{path[:-2]}__in": trashed})
 
 
 def customer_scope_q(user, scope: str, path: str) -> Q:

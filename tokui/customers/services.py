@@ -201,6 +201,27 @@ def customer_create(*, actor, data: dict) -> Customer:
     return customer
 
 
+def _refuse_unapproved_controlled_changes(actor, before: dict, after: dict) -> None:
+    """GOV-2, defence in depth: a controlled field changed by someone whose edits of it
+    need approval goes through a change request (tokui.approvals), never onto the card,
+    whatever path the write took."""
+    from tokui.fields.access import card_access
+
+    access = card_access(actor)
+    keys = sorted(
+        name.removeprefix("fields.")
+        for name in set(before) | set(after)
+        if name.startswith("fields.")
+        and before.get(name) != after.get(name)
+        and access.needs_approval(name.removeprefix("fields."))
+    )
+    if keys:
+        raise PermissionDenied(
+            _("These fields change only with a manager's approval: %(fields)s.")
+            % {"fields": ", ".join(keys)}
+        )
+
+
 @transaction.atomic
 def customer_update(*, actor, customer: Customer, data: dict, expected_version: int) -> Customer:
     """Change a card if nobody else changed it since ``expected_version`` was read.
@@ -225,6 +246,7 @@ def customer_update(*, actor, customer: Customer, data: dict, expected_version: 
     after = customer_snapshot(customer)
     if after == before:
         return customer
+    _refuse_unapproved_controlled_changes(actor, before, after)
     customer.version += 1
     _refresh_phone_digits(customer)
     customer.save()

@@ -89,3 +89,17 @@ class FieldDefinitionFactory(DjangoModelFactory):
     field_type = FieldType.TEXT
     category = Category.BASIC
     maintenance = Maintenance.DYNAMIC
+
+
+class ChangeRequestFactory(DjangoModelFactory):
+    """A pending request for one controlled card field (GOV-2), as the service would store it."""
+
+    class Meta:
+        model = "approvals.ChangeRequest"
+
+    customer = factory.SubFactory(CustomerFactory)
+    requested_by = factory.LazyAttribute(lambda o: o.customer.owner or UserFactory())
+    proposed = factory.LazyFunction(lambda: {"field_values": {"credit_limit": "500000"}})
+    current = factory.LazyFunction(dict)
+    base_version = factory.LazyAttribute(lambda o: o.customer.version)
+    reason = "Agreed with the customer"

@@ -14,5 +14,6 @@ urlpatterns = [
     path("sales/", include("tokui.sales.urls")),
     path("imports/", include("tokui.sales.urls_imports")),
     path("audit/", include("tokui.audit.urls")),
+    path("approvals/", include("tokui.approvals.urls")),
     path("api/v1/", include("tokui.core.api_urls")),
 ]

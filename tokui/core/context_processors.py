@@ -12,5 +12,22 @@ def navigation(request):
             "field_definitions": has_permission(user, FIELD_DEFINITION, "view"),
             # Handing customers over needs a reach wider than one's own cards.
             "handover": scope_for(user, CUSTOMER, "change") in (Scope.ALL, Scope.AREA),
+            **_approvals(user),
         }
+    }
+
+
+def _approvals(user) -> dict:
+    """Change requests (GOV-2): the review queue for approvers, "My requests" with the
+    count of unread decisions for the staff whose edits wait for approval."""
+    from tokui.approvals import selectors
+
+    if user is None or not user.is_authenticated:
+        return {}
+    asks = selectors.may_request(user)
+    return {
+        # Operating staff follow their own requests; the queue is for deciders and readers.
+        "approvals_queue": selectors.may_review(user) and not asks,
+        "approvals_mine": asks,
+        "approvals_unread": selectors.unread_outcomes(user=user) if asks else 0,
     }

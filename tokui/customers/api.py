@@ -17,6 +17,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from tokui.accounts.selectors import area_get_by_code
+from tokui.approvals.schemas import ChangeRequestOut, CustomerPatchWithReasonIn
 from tokui.audit.decorators import record_card_read, records_list_read
 from tokui.core.api_schemas import LIST_ERRORS, READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS
 from tokui.fields.choices import FieldType
@@ -29,7 +30,6 @@ from .schemas import (
     CustomerCreateIn,
     CustomerFilters,
     CustomerOut,
-    CustomerPatchIn,
     PersonCreateIn,
     PersonOut,
     PersonPatchIn,
@@ -228,19 +228,35 @@ def customer_create(request, payload: CustomerCreateIn):
 
 @router.patch(
     "/customers/{code}",
-    response={200: CustomerOut, **UPDATE_ERRORS},
+    response={200: CustomerOut, 202: ChangeRequestOut, **UPDATE_ERRORS},
     tags=CUSTOMERS,
     summary="Change a customer",
 )
-def customer_update(request, code: str, payload: CustomerPatchIn):
-    """Only the fields sent change; ``version`` must be the one the client read."""
+def customer_update(request, code: str, payload: CustomerPatchWithReasonIn):
+    """Only the fields sent change; ``version`` must be the one the client read.
+
+    Controlled card fields that the caller may not change directly are not applied: they
+    become a change request for a manager (GOV-2), answered with 202 and the request;
+    ``reason`` is then required. Any other fields in the same patch are applied.
+    """
+    from tokui.approvals.choices import RequestSource
+    from tokui.approvals.services import customer_edit_with_approval
+
     customer = _customer_or_404(request, code, "change")
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version")
+    reason = data.pop("reason", None) or ""
     data = _service_data(request, data, customer)
-    customer = services.customer_update(
-        actor=request.auth, customer=customer, data=data, expected_version=version
+    customer, change_request = customer_edit_with_approval(
+        actor=request.auth,
+        customer=customer,
+        data=data,
+        expected_version=version,
+        reason=reason,
+        source=RequestSource.API,
     )
+    if change_request is not None:
+        return Status(202, change_request)
     return _customer_out(customer, request.auth)
 
 

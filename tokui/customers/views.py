@@ -286,29 +286,48 @@ def customer_edit(request, code):
     form = CustomerForm(
         request.POST or None, actor=request.user, definitions=definitions, customer=customer
     )
+    # GOV-2: changes of controlled fields by operating staff become a change request.
+    from tokui.approvals.forms import ControlledChangeForm
+    from tokui.approvals.services import customer_edit_with_approval
+
+    approval = ControlledChangeForm.for_edit(request, definitions)
     conflict = None
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and approval.is_valid():
         try:
-            services.customer_update(
+            _customer, change_request = customer_edit_with_approval(
                 actor=request.user,
                 customer=customer,
                 data=form.service_data(),
                 expected_version=form.cleaned_data["version"] or 0,
+                reason=approval.reason,
             )
         except EditConflict as error:
             conflict = error
             form = form.with_version(error.current_version)
         except ValidationError as error:
-            form.add_service_errors(error)
+            rest = approval.take_reason_errors(error)
+            if rest is not None:
+                form.add_service_errors(rest)
         except PermissionDenied as error:
             form.add_error(None, str(error) or _("You may not make this change."))
         else:
-            messages.success(request, _("Changes saved."))
+            if change_request is not None:
+                messages.success(
+                    request,
+                    _("Sent for approval: a manager decides the controlled fields you changed."),
+                )
+            else:
+                messages.success(request, _("Changes saved."))
             return redirect("customers:detail", code=customer.code)
     return render(
         request,
         "customers/customer_form.html",
-        {"form": form, "customer": customer, "conflict": _conflict_context(conflict)},
+        {
+            "form": form,
+            "customer": customer,
+            "conflict": _conflict_context(conflict, request.user),
+            "approval": approval,
+        },
         status=409 if conflict else 200,
     )
 

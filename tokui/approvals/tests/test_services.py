@@ -42,7 +42,7 @@ def test_account_manager_edit_of_controlled_field_becomes_a_request(
 ):
     before = fresh(customer).version
 
-    card, request = customer_edit_with_approval(
+    _card, request = customer_edit_with_approval(
         actor=users[Role.ACCOUNT_MANAGER],
         customer=customer,
         data={"name": "山田商店 本店", "field_values": {"credit_limit": "800000", "hobby": "Golf"}},
@@ -108,7 +108,7 @@ def test_a_bad_controlled_value_is_refused_naming_the_field(users, customer, con
 
 
 def test_managers_edit_controlled_fields_directly(users, customer, controlled):
-    card, request = customer_edit_with_approval(
+    _card, request = customer_edit_with_approval(
         actor=users[Role.MANAGER],
         customer=customer,
         data={"field_values": {"credit_limit": "900000"}},

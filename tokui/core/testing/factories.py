@@ -100,6 +100,11 @@ class ChangeRequestFactory(DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     requested_by = factory.LazyAttribute(lambda o: o.customer.owner or UserFactory())
     proposed = factory.LazyFunction(lambda: {"field_values": {"credit_limit": "500000"}})
-    current = factory.LazyFunction(dict)
+    current = factory.LazyAttribute(
+        lambda o: {
+            key: (o.customer.field_values or {}).get(key)
+            for key in (o.proposed.get("field_values") or {})
+        }
+    )
     base_version = factory.LazyAttribute(lambda o: o.customer.version)
     reason = "Agreed with the customer"

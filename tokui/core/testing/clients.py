@@ -16,6 +16,14 @@ def confirm_totp_device(user) -> TOTPDevice:
     )
 
 
+def bearer(user, scope: str = "write") -> str:
+    """An ``Authorization`` header value with a new API token of ``user``'s."""
+    from tokui.users.services import token_create
+
+    _token, raw = token_create(user=user, name="test", scope=scope)
+    return f"Bearer {raw}"
+
+
 def current_totp_code(device: TOTPDevice) -> str:
     """The code the user's authenticator app shows right now."""
     code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)

@@ -5,7 +5,7 @@ from django.apps import apps
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from tokui.customers.selectors import customer_list
+from tokui.customers.selectors import customer_list, trash_list
 
 from .choices import AccessAction, ChangeAction
 from .selectors import access_log_users, accesses_to_customer, change_log_object_types
@@ -42,6 +42,9 @@ class AccessEventFilterSet(django_filters.FilterSet):
             return queryset
         # The readers of the log see every card, so the code resolves whatever its scope.
         self.customer = customer_list(user=self.reader).filter(code=code).first()
+        if self.customer is None:
+            # A card in the trash keeps its access records, for those who may see the trash.
+            self.customer = trash_list(user=self.reader).filter(code=code).first()
         if self.customer is None:
             return queryset.none()
         return accesses_to_customer(queryset, self.customer.pk)

@@ -159,5 +159,6 @@ def validation_errors(exc: DjangoValidationError) -> list[dict]:
 
 
 api.add_router("", "tokui.customers.api.router")
+api.add_router("", "tokui.customers.api_trash.router")
 api.add_router("", "tokui.sales.api.router")
 api.add_router("", "tokui.approvals.api.router")

@@ -1,5 +1,5 @@
 from tokui.users.choices import Scope
-from tokui.users.roles import CUSTOMER, FIELD_DEFINITION, has_permission, scope_for
+from tokui.users.roles import CUSTOMER, FIELD_DEFINITION, TRASH, has_permission, scope_for
 
 
 def navigation(request):
@@ -12,6 +12,7 @@ def navigation(request):
             "field_definitions": has_permission(user, FIELD_DEFINITION, "view"),
             # Handing customers over needs a reach wider than one's own cards.
             "handover": scope_for(user, CUSTOMER, "change") in (Scope.ALL, Scope.AREA),
+            "trash": has_permission(user, TRASH, "view"),
             **_approvals(user),
         }
     }

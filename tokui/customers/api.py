@@ -20,6 +20,7 @@ from tokui.accounts.selectors import area_get_by_code
 from tokui.approvals.schemas import ChangeRequestOut, CustomerPatchWithReasonIn
 from tokui.audit.decorators import record_card_read, records_list_read
 from tokui.core.api_schemas import LIST_ERRORS, READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS
+from tokui.fields.access import card_access
 from tokui.fields.choices import FieldType
 from tokui.fields.selectors import active_field_definitions
 from tokui.users.roles import CUSTOMER, has_permission
@@ -80,8 +81,20 @@ def _customer_or_404(request, code: str, action: str = "view") -> Customer:
     return customer
 
 
+def _require_people(request, action: str = "view") -> None:
+    """Field rules (tokui.fields.access): the people of a card are personal data; a role
+    that may not see them gets 403 on every people endpoint, one that may see but not
+    edit them 403 on writes."""
+    access = card_access(request.auth)
+    if not access.can_view("people"):
+        raise PermissionDenied(_("Your role may not see the people of a card."))
+    if action != "view" and not access.can_edit("people"):
+        raise PermissionDenied(_("Your role may not change the people of a card."))
+
+
 def _person_or_404(request, person_id: int, action: str = "view") -> Person:
     _require_role(request, "view")
+    _require_people(request, action)
     person = selectors.person_get(user=request.auth, pk=person_id)
     if person is None:
         raise Http404
@@ -187,7 +200,7 @@ def customer_list(request, filters: Query[CustomerFilters]):
     _require_role(request, "view")
     customers = selectors.customer_list(user=request.auth).prefetch_related("tags")
     if filters.search:
-        customers = selectors.customer_search(customers, filters.search)
+        customers = selectors.customer_search(customers, filters.search, user=request.auth)
     if filters.status:
         customers = customers.filter(status=filters.status)
     if filters.owner:
@@ -264,9 +277,11 @@ def customer_update(request, code: str, payload: CustomerPatchWithReasonIn):
     "/customers/{code}",
     response={204: None, **READ_ERRORS},
     tags=CUSTOMERS,
-    summary="Delete a customer",
+    summary="Move a customer to the trash",
 )
 def customer_delete(request, code: str):
+    """The card is hidden from then on (404 here too) until an administrator restores it
+    (``POST /trash/{code}/restore``) or the purge deletes it after the retention."""
     customer = _customer_or_404(request, code, "delete")
     services.customer_delete(actor=request.auth, customer=customer)
     return Status(204, None)
@@ -286,6 +301,7 @@ def _person_data(payload: dict[str, Any]) -> dict[str, Any]:
 )
 def person_list(request, code: str):
     customer = _customer_or_404(request, code)
+    _require_people(request)
     record_card_read(request, customer.pk)
     return selectors.person_list(user=request.auth).filter(customer=customer)
 
@@ -298,6 +314,7 @@ def person_list(request, code: str):
 )
 def person_create(request, code: str, payload: PersonCreateIn):
     customer = _customer_or_404(request, code, "change")
+    _require_people(request, "change")
     data = _person_data(payload.model_dump(exclude_unset=True))
     person = services.person_create(actor=request.auth, customer=customer, data=data)
     return Status(201, person)

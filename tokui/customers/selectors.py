@@ -7,8 +7,10 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import CharField, Count, F, Q, QuerySet, Value
 from django.db.models.functions import Replace
+from django.utils.translation import gettext as _
 
 from tokui.core.text import digits_only, search_key
+from tokui.fields.access import card_access
 from tokui.users.choices import Role, Scope
 from tokui.users.roles import CUSTOMER, scope_for
 
@@ -20,14 +22,23 @@ from .models import Address, Consent, Customer, CustomerMerge, Person, Tag
 MIN_PHONE_DIGITS = 3
 
 
-def customer_search(queryset: QuerySet[Customer], query: str) -> QuerySet[Customer]:
-    """Match code, name, reading (any kana width or script) and phone digits."""
+# ``customer_search`` without a user: a system caller, who sees every part.
+SYSTEM = object()
+
+
+def customer_search(queryset: QuerySet[Customer], query: str, *, user=SYSTEM) -> QuerySet[Customer]:
+    """Match code, name, reading (any kana width or script) and phone digits.
+
+    Phone digits count only for a user who may see phones (tokui.fields.access): a match
+    on a hidden phone would tell the number. ``user=None`` (no one) matches no phone.
+    """
     key = search_key(query)
     if not key:
         return queryset
     condition = Q(search_text__contains=key)
     digits = digits_only(query)
-    if len(digits) >= MIN_PHONE_DIGITS and len(digits) >= len(key) - 4:
+    may_match_phone = user is SYSTEM or card_access(user).can_view("phone")
+    if may_match_phone and len(digits) >= MIN_PHONE_DIGITS and len(digits) >= len(key) - 4:
         condition |= Q(phone_digits__contains=digits)
     return queryset.filter(condition)
 
@@ -39,6 +50,38 @@ def customer_list(*, user, action: str = "view") -> QuerySet[Customer]:
 def customer_get(*, user, code: str, action: str = "view") -> Customer | None:
     """The customer with ``code`` if the user may act on it, else None (shown as 404)."""
     return customer_list(user=user, action=action).filter(code=code).first()
+
+
+def trash_list(*, user, action: str = "view") -> QuerySet[Customer]:
+    """Cards in the trash the user may ``action`` there (view, change: restore), newest
+    deletion first. ``customer_list`` never holds them."""
+    return (
+        Customer.objects.restrict_trash(user, action)
+        .select_related("owner", "area", "deleted_by")
+        .order_by("-deleted_at", "code")
+    )
+
+
+def trash_get(*, user, code: str, action: str = "view") -> Customer | None:
+    return trash_list(user=user, action=action).filter(code=code).first()
+
+
+def trashed_codes(codes) -> set[str]:
+    """Which of ``codes`` belong to cards in the trash, so an import or a form can say so
+    instead of calling them unknown."""
+    codes = list(codes)
+    found: set[str] = set()
+    for start in range(0, len(codes), 500):
+        found.update(
+            Customer._base_manager.filter(
+                code__in=codes[start : start + 500], deleted_at__isnull=False
+            ).values_list("code", flat=True)
+        )
+    return found
+
+
+def trash_in_import_message() -> str:
+    return _("This customer's card is in the trash: restore it first to import for it.")
 
 
 def can_act_on(*, user, customer: Customer, action: str) -> bool:
@@ -64,7 +107,8 @@ def consents_by_channel(*, customer: Customer) -> dict[str, Consent]:
 def customer_counts_by_status() -> list[dict]:
     """Company-wide counts per status and area: aggregates, no personal data."""
     rows = list(
-        Customer.objects.values("status", "area__name")
+        Customer.objects.filter(deleted_at__isnull=True)
+        .values("status", "area__name")
         .annotate(total=Count("id"))
         .order_by("area__name", "status")
     )
@@ -111,6 +155,10 @@ def assignable_owners(*, user, keep_pk: int | None = None) -> QuerySet:
 
 # Why two cards look alike, and how much each reason counts towards a pair's score.
 DUPLICATE_REASON_WEIGHTS = {"name": 3, "reading": 2, "phone": 3, "address": 2}
+# The card part (tokui.fields.access) each reason reads; name and reading are identity.
+# (A shared phone may be a contact's, so it also needs the people.)
+DUPLICATE_REASON_PARTS = {"phone": ("phone", "people"), "address": ("addresses",)}
+HIDDEN_REASON = "hidden"
 # A name, phone or address shared by more cards than this is a chain, a switchboard or a
 # building, not a duplicate: suggesting every pair among them would bury the real ones.
 DUPLICATE_MAX_GROUP = 20
@@ -223,12 +271,21 @@ def duplicate_pairs(*, user, limit: int = 200) -> list[DuplicatePair]:
         rows = cursor.fetchall()
     ids = {customer_id for row in rows for customer_id in row[:2]}
     cards = Customer.objects.select_related("owner", "area").in_bulk(ids)
-    reasons = tuple(DUPLICATE_REASON_WEIGHTS)
+    # A match on a part the user may not see is told as "hidden", never which part.
+    access = card_access(user)
+    reasons = tuple(
+        reason
+        if all(access.can_view(part) for part in DUPLICATE_REASON_PARTS.get(reason, ()))
+        else HIDDEN_REASON
+        for reason in DUPLICATE_REASON_WEIGHTS
+    )
     return [
         DuplicatePair(
             first=cards[row[0]],
             second=cards[row[1]],
-            reasons=tuple(r for r, flag in zip(reasons, row[2:-1], strict=True) if flag),
+            reasons=tuple(
+                dict.fromkeys(r for r, flag in zip(reasons, row[2:-1], strict=True) if flag)
+            ),
             score=int(row[-1]),
         )
         for row in rows
@@ -304,8 +361,12 @@ PRIVACY_EXPORT_ROLES = (Role.ADMINISTRATOR, Role.MANAGER, Role.ACCOUNT_MANAGER, 
 
 
 def may_export_personal_data(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active) and (
-        user.role in PRIVACY_EXPORT_ROLES
+    """The privacy export holds the whole card, so only a role that sees every part of it
+    (tokui.fields.access) may make one: a partial file would not answer the request."""
+    return (
+        bool(user and user.is_authenticated and user.is_active)
+        and user.role in PRIVACY_EXPORT_ROLES
+        and card_access(user).sees_everything
     )
 
 

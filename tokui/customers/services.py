@@ -2,7 +2,6 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -142,7 +141,23 @@ def _apply_customer_data(customer: Customer, data: dict, *, partial: bool) -> di
         customer.full_clean(exclude=["field_values"], validate_unique=True)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    if "code" in errors and _code_in_trash(customer):
+        errors["code"] = [_code_in_trash_message()]
     return errors
+
+
+def _code_in_trash(customer: Customer) -> bool:
+    """Whether another card, one in the trash, holds ``customer``'s code: it keeps it until
+    it is purged, so it can still be restored as it was."""
+    trashed = Customer._base_manager.filter(code=customer.code, deleted_at__isnull=False)
+    return trashed.exclude(pk=customer.pk).exists() if customer.pk else trashed.exists()
+
+
+def _code_in_trash_message() -> str:
+    return _(
+        "This code belongs to a card in the trash. An administrator can restore that card;"
+        " the code is free again once the card is purged."
+    )
 
 
 def _set_tags(customer: Customer, names) -> None:
@@ -180,6 +195,8 @@ def customer_create(*, actor, data: dict) -> Customer:
         with transaction.atomic():
             customer.save()
     except IntegrityError as exc:
+        if _code_in_trash(customer):
+            raise ValidationError({"code": [_code_in_trash_message()]}) from exc
         if Customer.objects.filter(code=customer.code).exists():
             raise ValidationError(
                 {"code": [_("A customer with this code already exists.")]}
@@ -190,15 +207,51 @@ def customer_create(*, actor, data: dict) -> Customer:
     if data.get("assigned_users"):
         customer.assigned_users.set(data["assigned_users"])
     _require_scope(actor, "add", customer.pk)
+    after = customer_snapshot(customer)
+    _require_editable(actor, _changed_parts({}, after))
     record_change(
         actor=actor,
         action="create",
         instance=customer,
         before=None,
-        after=customer_snapshot(customer),
+        after=after,
         customer_id=customer.pk,
     )
     return customer
+
+
+def _changed_parts(before: dict, after: dict) -> list[str]:
+    """The card parts (tokui.fields.access) two customer snapshots differ in; blank equals
+    missing, so a new card's empty phone is no change."""
+    from tokui.fields.access import change_part
+
+    def value(snapshot, name):
+        found = snapshot.get(name)
+        return None if found in ("", [], {}) else found
+
+    parts = {
+        change_part("customers.customer", name)
+        for name in set(before) | set(after)
+        if value(before, name) != value(after, name)
+    }
+    return sorted(part for part in parts if part)
+
+
+def _require_editable(actor, parts) -> None:
+    """GOV-1, CARD-3: refuse a write to a part of the card the actor may not edit, naming it.
+
+    Every path (form, API, import, merge) comes through here, so a hidden or read-only part
+    cannot be written by sending it anyway. The caller's transaction undoes what came before.
+    """
+    from tokui.fields.access import card_access, part_label
+
+    access = card_access(actor)
+    refused = [part for part in parts if not access.can_edit(part)]
+    if refused:
+        raise PermissionDenied(
+            _("You may not change these parts of the card: %(parts)s.")
+            % {"parts": ", ".join(part_label(part) for part in refused)}
+        )
 
 
 def _refuse_unapproved_controlled_changes(actor, before: dict, after: dict) -> None:
@@ -246,6 +299,7 @@ def customer_update(*, actor, customer: Customer, data: dict, expected_version: 
     after = customer_snapshot(customer)
     if after == before:
         return customer
+    _require_editable(actor, _changed_parts(before, after))
     _refuse_unapproved_controlled_changes(actor, before, after)
     customer.version += 1
     _refresh_phone_digits(customer)
@@ -266,8 +320,15 @@ def customer_update(*, actor, customer: Customer, data: dict, expected_version: 
 
 @transaction.atomic
 def customer_delete(*, actor, customer: Customer) -> None:
+    """Move a card to the trash, orders or not: ``restrict()`` hides it and everything
+    hanging off it from then on, until an administrator restores it or the purge deletes
+    it for good after ``TOKUI_TRASH_RETENTION_DAYS`` (docs/trash.md)."""
     _require_scope(actor, "delete", customer.pk)
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = (
+        Customer.objects.select_for_update(of=("self",))
+        .select_related("owner", "area")
+        .get(pk=customer.pk)
+    )
     before = customer_snapshot(customer)
     record_change(
         actor=actor,
@@ -277,13 +338,138 @@ def customer_delete(*, actor, customer: Customer) -> None:
         after=None,
         customer_id=customer.pk,
     )
-    try:
-        customer.delete()
-    except ProtectedError as exc:
-        # Orders and payments are the company's books: a card that has them stays.
-        raise ValidationError(
-            _("This customer has orders or payments and cannot be deleted.")
-        ) from exc
+    customer.deleted_at = timezone.now()
+    customer.deleted_by = actor if getattr(actor, "pk", None) else None
+    customer.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+
+
+def _require_trash(actor, action: str, customer_id: int) -> Customer:
+    """The trashed card, locked; refused unless ``actor`` may ``action`` it in the trash."""
+    from tokui.users.roles import TRASH, has_permission
+
+    if not has_permission(actor, TRASH, action):
+        raise PermissionDenied(_("You may not do this in the trash."))
+    customer = (
+        Customer.objects.select_for_update(of=("self",))
+        .select_related("owner", "area", "deleted_by")
+        .filter(pk=customer_id)
+        .first()
+    )
+    if customer is None or customer.deleted_at is None:
+        raise ValidationError(_("This customer is not in the trash."))
+    if not Customer.objects.restrict_trash(actor, action).filter(pk=customer_id).exists():
+        raise PermissionDenied(_("You may not do this in the trash."))
+    return customer
+
+
+def _trash_snapshot(customer: Customer) -> dict:
+    return {
+        "deleted_at": _plain(customer.deleted_at),
+        "deleted_by": customer.deleted_by.username if customer.deleted_by_id else None,
+    }
+
+
+@transaction.atomic
+def customer_restore(*, actor, customer: Customer) -> Customer:
+    """Bring a card back from the trash as it was, with its people, orders and history.
+
+    Nothing else can have taken its code meanwhile: a trashed card keeps its row."""
+    customer = _require_trash(actor, "change", customer.pk)
+    before = _trash_snapshot(customer)
+    customer.deleted_at = None
+    customer.deleted_by = None
+    customer.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    record_change(
+        actor=actor,
+        action="restore",
+        instance=customer,
+        before=before,
+        after=_trash_snapshot(customer),
+        customer_id=customer.pk,
+    )
+    return customer
+
+
+def trash_retention_days() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "TOKUI_TRASH_RETENTION_DAYS", 30))
+
+
+def trash_purge_cutoff_delta():
+    """How long a card stays in the trash before the purge may delete it."""
+    import datetime
+
+    return datetime.timedelta(days=trash_retention_days())
+
+
+def trash_purge_cutoff(now=None):
+    """Cards moved to the trash before this moment are due for the purge."""
+    return (now or timezone.now()) - trash_purge_cutoff_delta()
+
+
+def customers_purge(*, actor=None, older_than=None) -> list[str]:
+    """Delete for good the cards in the trash since before ``older_than`` (default: the
+    retention, ``trash_purge_cutoff()``), with their people, addresses, consents, orders,
+    lines, payments, figures and change requests. Returns the purged codes.
+
+    One transaction per card, so a long purge holds no lock on the whole trash and a card
+    restored meanwhile is skipped. ``actor`` None is the scheduled purge; a person needs
+    the trash's "delete" permission. The change log and access records stay: each purged
+    card leaves a "purge" row, its earlier rows keep its history (append-only).
+    """
+    from tokui.users.roles import TRASH, has_permission
+
+    if actor is not None and not has_permission(actor, TRASH, "delete"):
+        raise PermissionDenied(_("You may not do this in the trash."))
+    cutoff = older_than or trash_purge_cutoff()
+    due = Customer._base_manager.filter(deleted_at__isnull=False, deleted_at__lt=cutoff)
+    purged = []
+    for customer_id in due.order_by("deleted_at", "pk").values_list("pk", flat=True):
+        code = _purge_one(actor=actor, customer_id=customer_id, cutoff=cutoff)
+        if code is not None:
+            purged.append(code)
+    return purged
+
+
+@transaction.atomic
+def _purge_one(*, actor, customer_id: int, cutoff) -> str | None:
+    from tokui.approvals.models import ChangeRequest
+    from tokui.metrics.models import CustomerMetrics
+    from tokui.sales.models import Order, OrderLine, Payment
+
+    customer = (
+        Customer._base_manager.select_for_update(of=("self",))
+        .select_related("deleted_by")
+        .filter(pk=customer_id, deleted_at__isnull=False, deleted_at__lt=cutoff)
+        .first()
+    )
+    if customer is None:  # restored (or purged) since the list was read
+        return None
+    mine = {"customer_id": customer_id}
+    # Lines before orders and payments: the books are PROTECTed against a card's delete.
+    removed = {
+        "order_lines": OrderLine.objects.filter(**mine).delete()[0],
+        "orders": Order.objects.filter(**mine).delete()[0],
+        "payments": Payment.objects.filter(**mine).delete()[0],
+        "figures": CustomerMetrics.objects.filter(**mine).delete()[0],
+        "change_requests": ChangeRequest.objects.filter(**mine).delete()[0],
+        "people": Person.objects.filter(**mine).delete()[0],
+        "addresses": Address.objects.filter(**mine).delete()[0],
+        "consents": Consent.objects.filter(**mine).delete()[0],
+    }
+    before = {"code": customer.code, **_trash_snapshot(customer)}
+    after = {"removed": ", ".join(f"{name}: {count}" for name, count in removed.items() if count)}
+    record_change(
+        actor=actor,
+        action="purge",
+        instance=customer,
+        before=before,
+        after=after,
+        customer_id=customer_id,
+    )
+    customer.delete()
+    return customer.code
 
 
 def _touch_customer_search(customer_id: int) -> None:
@@ -304,6 +490,7 @@ def _clean_row(instance, data: dict, fields) -> None:
 @transaction.atomic
 def person_create(*, actor, customer: Customer, data: dict) -> Person:
     _require_scope(actor, "change", customer.pk)
+    _require_editable(actor, ["people"])
     person = Person(customer=customer)
     _clean_row(person, data, PERSON_FIELDS)
     person.save()
@@ -322,6 +509,7 @@ def person_create(*, actor, customer: Customer, data: dict) -> Person:
 @transaction.atomic
 def person_update(*, actor, person: Person, data: dict, expected_version: int) -> Person:
     _require_scope(actor, "change", person.customer_id)
+    _require_editable(actor, ["people"])
     person = Person.objects.select_for_update().get(pk=person.pk)
     _check_version(person, expected_version)
     before = _row_snapshot(person, PERSON_FIELDS)
@@ -346,6 +534,7 @@ def person_update(*, actor, person: Person, data: dict, expected_version: int) -
 @transaction.atomic
 def person_delete(*, actor, person: Person) -> None:
     _require_scope(actor, "change", person.customer_id)
+    _require_editable(actor, ["people"])
     record_change(
         actor=actor,
         action="delete",
@@ -362,6 +551,7 @@ def person_delete(*, actor, person: Person) -> None:
 @transaction.atomic
 def address_create(*, actor, customer: Customer, data: dict) -> Address:
     _require_scope(actor, "change", customer.pk)
+    _require_editable(actor, ["addresses"])
     address = Address(customer=customer)
     _clean_row(address, data, ADDRESS_FIELDS)
     address.save()
@@ -380,6 +570,7 @@ def address_create(*, actor, customer: Customer, data: dict) -> Address:
 @transaction.atomic
 def address_update(*, actor, address: Address, data: dict) -> Address:
     _require_scope(actor, "change", address.customer_id)
+    _require_editable(actor, ["addresses"])
     address = Address.objects.select_for_update().get(pk=address.pk)
     before = _row_snapshot(address, ADDRESS_FIELDS)
     _clean_row(address, data, ADDRESS_FIELDS)
@@ -399,6 +590,7 @@ def address_update(*, actor, address: Address, data: dict) -> Address:
 @transaction.atomic
 def address_delete(*, actor, address: Address) -> None:
     _require_scope(actor, "change", address.customer_id)
+    _require_editable(actor, ["addresses"])
     record_change(
         actor=actor,
         action="delete",
@@ -421,6 +613,7 @@ def _keep_one_primary(address: Address) -> None:
 def consent_set(*, actor, customer: Customer, data: dict) -> Consent:
     """Record the customer's answer for one channel, replacing the earlier one."""
     _require_scope(actor, "change", customer.pk)
+    _require_editable(actor, ["consent"])
     consent = (
         Consent.objects.select_for_update()
         .filter(customer=customer, channel=data.get("channel"))
@@ -737,9 +930,11 @@ def customers_reassign(*, actor, from_user, to_user, customer_ids=None) -> int:
     if errors:
         raise ValidationError({"to_user": errors})
     links = Customer.assigned_users.through.objects
+    # Cards in the trash stay with whoever had them: they are not anyone's work now.
     selection = Customer.objects.filter(
         Q(owner_id=from_user.pk)
-        | Q(pk__in=links.filter(user_id=from_user.pk).values("customer_id"))
+        | Q(pk__in=links.filter(user_id=from_user.pk).values("customer_id")),
+        deleted_at__isnull=True,
     )
     if customer_ids is not None:
         selection = selection.filter(pk__in=list(customer_ids))

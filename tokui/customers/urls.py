@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_handover, views_merge, views_privacy
+from . import views, views_handover, views_merge, views_privacy, views_trash
 
 app_name = "customers"
 
@@ -9,6 +9,10 @@ urlpatterns = [
     path("new/", views.customer_create, name="create"),
     path("duplicates/", views_merge.duplicates_view, name="duplicates"),
     path("handover/", views_handover.handover_view, name="handover"),
+    # The trash: fixed routes, so before "<code>/" would take "trash" for a card's code.
+    path("trash/", views_trash.trash_view, name="trash"),
+    path("trash/purge/", views_trash.trash_purge, name="trash_purge"),
+    path("trash/<str:code>/restore/", views_trash.trash_restore, name="trash_restore"),
     path(
         "duplicates/merge/<str:keep_code>/<str:merge_code>/",
         views_merge.merge_view,

@@ -25,9 +25,14 @@ from django_tables2 import RequestConfig
 from tokui.audit.selectors import card_history
 from tokui.audit.services import record_access
 from tokui.core.exceptions import EditConflict
+from tokui.fields.access import BUILT_IN_PARTS, card_access
 from tokui.fields.choices import Category, FieldType
 from tokui.fields.selectors import active_field_definitions
-from tokui.metrics.selectors import customer_figures, derived_field_values
+from tokui.metrics.selectors import (
+    DERIVED_FIELD_SOURCES,
+    customer_figures,
+    derived_field_values,
+)
 from tokui.sales.selectors import customer_purchase_summary, customer_transactions, order_list
 from tokui.users.roles import CARD_HISTORY, CUSTOMER, has_permission
 
@@ -56,6 +61,12 @@ def _require(user, action: str, resource: str = CUSTOMER) -> None:
         raise PermissionDenied
 
 
+def _require_part(user, part: str) -> None:
+    """Pages that change people, addresses or consent: only for who may edit that part."""
+    if not card_access(user).can_edit(part):
+        raise PermissionDenied
+
+
 def _customer_or_404(request, code: str, action: str):
     _require(request.user, action)
     customer = customer_get(user=request.user, code=code, action=action)
@@ -74,8 +85,11 @@ def customer_list_view(request):
     queryset = customer_list(user=request.user).prefetch_related(
         Prefetch("tags", to_attr="tag_list")
     )
-    filterset = CustomerFilterSet(request.GET or None, queryset=queryset)
-    table = CustomerTable(filterset.qs)
+    filterset = CustomerFilterSet(request.GET or None, queryset=queryset, request=request)
+    access = card_access(request.user)
+    table = CustomerTable(
+        filterset.qs, exclude=[part for part in ("tags", "phone") if not access.can_view(part)]
+    )
     RequestConfig(request, paginate={"per_page": settings.TOKUI_PAGE_SIZE}).configure(table)
     template = "customers/customer_list.html"
     if request.htmx and not request.htmx.history_restore_request:
@@ -104,20 +118,31 @@ def customer_detail(request, code):
     if may_read_history:
         timeline = _merge_transactions(timeline, user, customer)
     figures = customer_figures(user=user, customer=customer)
+    access = card_access(user)
+    # A part the user may not see is left out of the page, not shown blank: what is
+    # absent cannot be read off the HTML either (GOV-1).
+    shown = {part: access.can_view(part) for part in BUILT_IN_PARTS}
     context = {
         "customer": customer,
-        "tags": list(customer.tags.all()),
+        "shown": shown,
+        "can_edit_people": access.can_edit("people"),
+        "can_edit_addresses": access.can_edit("addresses"),
+        "can_edit_consent": access.can_edit("consent"),
+        "tags": list(customer.tags.all()) if shown["tags"] else [],
         "categories": _card_categories(
-            customer, active_field_definitions(), derived_field_values(figures)
+            customer, active_field_definitions(), derived_field_values(figures), access=access
         ),
         "figures": figures,
-        "people": list(customer.people.all()),
-        "addresses": list(customer.addresses.all()),
+        "hidden_figures": _hidden_figures(access),
+        "people": list(customer.people.all()) if shown["people"] else [],
+        "addresses": list(customer.addresses.all()) if shown["addresses"] else [],
         "consents": [
             {"channel": channel, "label": label, "consent": consents.get(channel)}
             for channel, label in Channel.choices
-        ],
-        "timeline": timeline,
+        ]
+        if shown["consent"]
+        else [],
+        "timeline": _mask_timeline(timeline, access),
         "may_read_history": may_read_history,
         "orders": list(order_list(user=user, customer=customer)[:LATEST_ORDERS]),
         "purchase_summary": customer_purchase_summary(user=user, customer=customer),
@@ -128,18 +153,39 @@ def customer_detail(request, code):
     return render(request, "customers/customer_detail.html", context)
 
 
-def _card_categories(customer, definitions, derived=None) -> list[dict]:
+def _card_categories(customer, definitions, derived=None, *, access) -> list[dict]:
+    """The card's categories with the fields ``access`` may see.
+
+    A category the user sees but that has no fields yet says so; a category with nothing
+    the user may see is left out, so the page does not even hint at what it holds.
+    """
     # Derived fields show the system's figure (tokui.metrics), never a typed value.
     values = {**(customer.field_values or {}), **(derived or {})}
     categories = []
     for category, label in Category.choices:
+        in_category = [d for d in definitions if d.category == category]
         rows = [
             {"definition": d, "value": display_value(d, values.get(d.key))}
-            for d in definitions
-            if d.category == category
+            for d in in_category
+            if access.can_view(d.key)
         ]
-        categories.append({"category": category, "label": label, "rows": rows})
+        if rows or (not in_category and category in access.viewable_categories):
+            categories.append({"category": category, "label": label, "rows": rows})
     return categories
+
+
+def _hidden_figures(access) -> set[str]:
+    """Figures of the panel that back a derived card field the user may not see."""
+    return {source for key, source in DERIVED_FIELD_SOURCES.items() if not access.can_view(key)}
+
+
+def _mask_timeline(timeline: list[dict], access) -> list[dict]:
+    """Timeline entries of hidden people, addresses or consent lose their record's name."""
+    for entry in timeline:
+        change = entry.get("change")
+        if change is not None:
+            entry["record_hidden"] = not access.can_view_change(change.object_type, None)
+    return timeline
 
 
 def display_value(definition, raw):
@@ -234,21 +280,10 @@ def customer_history(request, code):
     page = Paginator(card_history(customer_id=customer.pk), HISTORY_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    labels = _FieldLabels()
-    rows = []
-    for change in page:
-        object_label = _object_label(change.object_type)
-        fields = sorted(change.changes.items()) or [(None, {})]
-        for name, values in fields:
-            rows.append(
-                {
-                    "change": change,
-                    "object_label": object_label,
-                    "field": labels(change.object_type, name) if name else "",
-                    "old": history_value(values.get("old")) if name else "",
-                    "new": history_value(values.get("new")) if name else "",
-                }
-            )
+    # Imported here: the change log's views import this module for ``history_value``.
+    from tokui.audit.views import change_rows
+
+    rows = change_rows(page, {}, access=card_access(request.user))
     return render(
         request,
         "customers/customer_history.html",
@@ -332,11 +367,13 @@ def customer_edit(request, code):
     )
 
 
-def _conflict_context(conflict: EditConflict | None) -> dict | None:
-    """The refused save, with each colleague's change spelled out field by field."""
+def _conflict_context(conflict: EditConflict | None, user=None) -> dict | None:
+    """The refused save, with each colleague's change spelled out field by field; a field
+    the user may not see is named, its values are not."""
     if conflict is None:
         return None
     labels = _FieldLabels()
+    access = card_access(user)
     return {
         "message": conflict.message,
         "changes": [
@@ -345,10 +382,12 @@ def _conflict_context(conflict: EditConflict | None) -> dict | None:
                 "fields": [
                     {
                         "label": labels(change.object_type, name),
-                        "old": history_value(values.get("old")),
-                        "new": history_value(values.get("new")),
+                        "old": history_value(values.get("old")) if visible else "",
+                        "new": history_value(values.get("new")) if visible else "",
+                        "hidden": not visible,
                     }
                     for name, values in sorted(change.changes.items())
+                    for visible in [access.can_view_change(change.object_type, name)]
                 ],
             }
             for change in conflict.changes
@@ -362,7 +401,9 @@ def customer_delete(request, code):
     customer = _customer_or_404(request, code, "delete")
     if request.method == "POST":
         services.customer_delete(actor=request.user, customer=customer)
-        messages.success(request, _("Customer %(name)s deleted.") % {"name": customer.name})
+        messages.success(
+            request, _("Customer %(name)s moved to the trash.") % {"name": customer.name}
+        )
         return redirect("customers:list")
     return render(
         request,
@@ -370,9 +411,13 @@ def customer_delete(request, code):
         {
             "customer": customer,
             "object": customer,
-            "question": _("Delete the card of %(name)s with its people, addresses and consent?")
+            "question": _(
+                "Move the card of %(name)s to the trash, with its people, addresses, consent"
+                " and orders?"
+            )
             % {"name": customer.name},
-            "danger": True,
+            "trash": True,
+            "retention_days": services.trash_retention_days(),
         },
     )
 
@@ -391,6 +436,7 @@ def _person_or_404(request, customer, pk):
 @require_http_methods(["GET", "POST"])
 def person_create(request, code):
     customer = _customer_or_404(request, code, "change")
+    _require_part(request.user, "people")
     form = PersonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -407,6 +453,7 @@ def person_create(request, code):
 @require_http_methods(["GET", "POST"])
 def person_edit(request, code, pk):
     customer = _customer_or_404(request, code, "change")
+    _require_part(request.user, "people")
     person = _person_or_404(request, customer, pk)
     form = PersonForm(request.POST or None, person=person)
     conflict = None
@@ -439,6 +486,7 @@ def person_edit(request, code, pk):
 @require_http_methods(["GET", "POST"])
 def person_delete(request, code, pk):
     customer = _customer_or_404(request, code, "change")
+    _require_part(request.user, "people")
     person = _person_or_404(request, customer, pk)
     if request.method == "POST":
         services.person_delete(actor=request.user, person=person)
@@ -467,6 +515,7 @@ def _address_or_404(request, customer, pk):
 @require_http_methods(["GET", "POST"])
 def address_create(request, code):
     customer = _customer_or_404(request, code, "change")
+    _require_part(request.user, "addresses")
     form = AddressForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -483,6 +532,7 @@ def address_create(request, code):
 @require_http_methods(["GET", "POST"])
 def address_edit(request, code, pk):
     customer = _customer_or_404(request, code, "change")
+    _require_part(request.user, "addresses")
     address = _address_or_404(request, customer, pk)
     form = AddressForm(request.POST or None, address=address)
     if request.method == "POST" and form.is_valid():
@@ -500,6 +550,7 @@ def address_edit(request, code, pk):
 @require_http_methods(["GET", "POST"])
 def address_delete(request, code, pk):
     customer = _customer_or_404(request, code, "change")
+    _require_part(request.user, "addresses")
     address = _address_or_404(request, customer, pk)
     if request.method == "POST":
         services.address_delete(actor=request.user, address=address)
@@ -521,6 +572,7 @@ def address_delete(request, code, pk):
 def consent_edit(request, code):
     """All five channels and the preferred one in one form, saved together or not at all."""
     customer = _customer_or_404(request, code, "change")
+    _require_part(request.user, "consent")
     consents = consents_by_channel(customer=customer)
     form = ConsentForm(request.POST or None, customer=customer, consents=consents)
     conflict = None
@@ -546,7 +598,7 @@ def consent_edit(request, code):
     return render(
         request,
         "customers/consent_form.html",
-        {"customer": customer, "form": form, "conflict": _conflict_context(conflict)},
+        {"customer": customer, "form": form, "conflict": _conflict_context(conflict, request.user)},
         status=409 if conflict else 200,
     )
 
@@ -562,7 +614,7 @@ def _row_form(request, customer, form, title, conflict=None):
             "customer": customer,
             "form": form,
             "title": title,
-            "conflict": _conflict_context(conflict),
+            "conflict": _conflict_context(conflict, request.user),
         },
         status=409 if conflict else 200,
     )

@@ -126,7 +126,13 @@ def export_base_queryset(kind: str, *, user, system: bool = False) -> QuerySet:
             "lines": OrderLine,
             "payments": Payment,
         }
-        return models[kind].objects.all()
+        rows = models[kind].objects.all()
+        if kind == "products":
+            return rows
+        # Cards in the trash are not exported even by the server's operator (docs/trash.md).
+        from tokui.core.querysets import not_trashed_q
+
+        return rows.filter(not_trashed_q(models[kind].scope_customer_path))
     readers = {
         "customers": lambda: customer_list(user=user),
         "people": lambda: person_list(user=user),

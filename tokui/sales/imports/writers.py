@@ -34,16 +34,22 @@ class RowRejected(Exception):
         self.problems = problems
 
 
-def _unknown_customer() -> str:
+def _unknown_customer(code: str | None = None) -> str:
+    from tokui.customers.selectors import trash_in_import_message, trashed_codes
+
+    if code and trashed_codes([code]):
+        return trash_in_import_message()
     return _("Unknown customer, or not one of the customers you may change.")
 
 
 class Writer:
     kind: str
 
-    def __init__(self, *, actor, positions: dict[str, int]):
+    def __init__(self, *, actor, positions: dict[str, int], job=None):
         self.actor = actor
         self.positions = positions
+        self.job = job  # None in a preview
+        self.row_number = 0  # the file's row being written, for what it leaves behind
         self.seen_keys: dict[tuple, int] = {}
 
     def value(self, row: list[str], column: str) -> str:
@@ -112,6 +118,7 @@ class _ServiceWriter(Writer):
         sid = transaction.savepoint()
         try:
             for number, data in batch:
+                self.row_number = number
                 try:
                     with transaction.atomic():
                         self.write_row(data)
@@ -123,7 +130,8 @@ class _ServiceWriter(Writer):
 
     def write_batch(self, batch):
         counts = [0, 0, 0]
-        for _number, data in batch:
+        for number, data in batch:
+            self.row_number = number
             counts[self.write_row(data)] += 1
         return tuple(counts)
 
@@ -194,6 +202,8 @@ class CustomerWriter(_ServiceWriter):
         if card_fields:
             fields["field_values"] = card_fields
         customer = Customer.objects.filter(code=data["code"]).first()
+        if customer is not None and customer.deleted_at is not None:
+            raise RowRejected([("code", data["code"], _unknown_customer(data["code"]))])
         try:
             if customer is None:
                 fields.setdefault("kind", CustomerKind.COMPANY)
@@ -203,9 +213,7 @@ class CustomerWriter(_ServiceWriter):
                 outcome = 0
             else:
                 version = customer.version
-                customer = customer_services.customer_update(
-                    actor=self.actor, customer=customer, data=fields, expected_version=version
-                )
+                customer = self._update_card(customer, fields)
                 outcome = 1 if customer.version != version else 2
             if address and self._write_address(customer, address) and outcome == 2:
                 outcome = 1
@@ -216,6 +224,25 @@ class CustomerWriter(_ServiceWriter):
         if outcome != 2:
             self.touched.add(customer.pk)
         return outcome
+
+    def _update_card(self, customer: Customer, fields: dict) -> Customer:
+        """GOV-2: controlled card fields the importer may not change directly become a
+        change request (reason: the file's name; reference: the job and row), reported
+        on the job's page as sent for approval; the rest of the row applies."""
+        from tokui.approvals.choices import RequestSource
+        from tokui.approvals.services import customer_edit_with_approval, import_reference
+
+        job = self.job
+        customer, _request = customer_edit_with_approval(
+            actor=self.actor,
+            customer=customer,
+            data=fields,
+            expected_version=customer.version,
+            reason=_("Import %(file)s") % {"file": job.file_name} if job else _("Import"),
+            source=RequestSource.IMPORT,
+            source_reference=import_reference(job, self.row_number) if job else "",
+        )
+        return customer
 
     def _write_address(self, customer, values: dict) -> bool:
         wanted = {"postal_code": values.get("postal_code", "")}
@@ -255,7 +282,7 @@ class PersonWriter(_ServiceWriter):
                 self.customers.update(dict.fromkeys([raw]))
                 self.customers.update(_customers_by_code(self.actor, [raw]))
             if self.customers[raw] is None:
-                raise Rejected(_unknown_customer())
+                raise Rejected(_unknown_customer(raw))
             return raw
         if not raw:
             return None
@@ -427,7 +454,7 @@ class PaymentWriter(_BulkWriter):
         if column == "customer_code":
             customer_id = self.customer_ids.get(raw)
             if customer_id is None:
-                raise Rejected(_unknown_customer())
+                raise Rejected(_unknown_customer(raw))
             return customer_id
         if column == "date":
             return checks.date_iso(raw)

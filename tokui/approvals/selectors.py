@@ -5,7 +5,7 @@ from django.db.models import Q, QuerySet
 from tokui.fields.access import APPROVER_ROLES
 from tokui.users.roles import CHANGE_REQUEST, has_permission
 
-from .choices import RequestStatus
+from .choices import RequestSource, RequestStatus
 from .models import ChangeRequest
 
 DECIDED = (RequestStatus.APPROVED, RequestStatus.REJECTED)
@@ -46,6 +46,24 @@ def review_queue(
     if status == RequestStatus.PENDING:
         return requests.order_by("created_at", "pk")
     return requests
+
+
+def import_requests(*, user, job) -> QuerySet[ChangeRequest]:
+    """The change requests an import job made, in the order of the file's rows."""
+    from .services import IMPORT_REFERENCE_PREFIX
+
+    if not has_permission(user, CHANGE_REQUEST, "view"):
+        return ChangeRequest.objects.none()
+    visible = ChangeRequest.objects.restrict(user, "view").values("pk")
+    return (
+        ChangeRequest.objects.filter(
+            Q(pk__in=visible) | Q(requested_by_id=user.pk),
+            source=RequestSource.IMPORT,
+            source_reference__startswith=IMPORT_REFERENCE_PREFIX % job.pk,
+        )
+        .select_related("customer")
+        .order_by("pk")
+    )
 
 
 def my_change_requests(*, user) -> QuerySet[ChangeRequest]:

@@ -23,6 +23,8 @@ from tokui.users.roles import CHANGE_REQUEST, scope_for
 from .choices import RequestSource, RequestStatus
 from .models import ChangeRequest
 
+IMPORT_REFERENCE_PREFIX = "import %s row "
+
 
 def _snapshot(request: ChangeRequest) -> dict:
     """What the audit row keeps of a request: its state, and each proposed value by key."""
@@ -39,6 +41,12 @@ def _snapshot(request: ChangeRequest) -> dict:
     for key, value in proposed_values(request).items():
         data[f"fields.{key}"] = value
     return data
+
+
+def import_reference(job, row_number: int) -> str:
+    """How a request made by an import names its job and row (``selectors.import_requests``
+    finds them by it)."""
+    return f"{IMPORT_REFERENCE_PREFIX % job.pk}{row_number}"
 
 
 def proposed_values(request: ChangeRequest) -> dict:

@@ -20,3 +20,19 @@ def pending_change_requests(context, customer) -> list[dict]:
         {"request": change_request, "fields": comparison_rows(change_request, labels)}
         for change_request in pending
     ]
+
+
+@register.simple_tag(takes_context=True)
+def import_change_requests(context, job) -> list:
+    """The rows of an import job that were sent for approval (the job's report)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or job is None:
+        return []
+    return list(selectors.import_requests(user=user, job=job))
+
+
+@register.filter
+def import_row(reference: str) -> str:
+    """The file's row number out of an import request's reference ("import 12 row 5")."""
+    return reference.rsplit(" ", 1)[-1] if reference else ""

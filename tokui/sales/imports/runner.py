@@ -153,7 +153,7 @@ class JobRun:
         """Two passes: check every row (a dry run through the services for cards), then
         write the good ones in one transaction."""
         writer_class = WRITERS[self.job.kind]
-        writer = writer_class(actor=self.actor, positions=positions)
+        writer = writer_class(actor=self.actor, positions=positions, job=self.job)
         size = BATCH_ROWS.get(self.job.kind, SERVICE_BATCH_ROWS)
         processed = 0
         for batch in _batches(table.rows(), size):
@@ -177,7 +177,7 @@ class JobRun:
         if self.on_progress:
             self.on_progress(self.job)
         # The second pass cleans the same rows again (nothing big is kept in memory).
-        writer = writer_class(actor=self.actor, positions=positions)
+        writer = writer_class(actor=self.actor, positions=positions, job=self.job)
         counts = [0, 0, 0]
         with transaction.atomic():
             for batch in _batches(table.rows(), size):

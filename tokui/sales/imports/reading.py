@@ -4,6 +4,7 @@ import codecs
 import csv
 import datetime
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 
 BOM = codecs.BOM_UTF8
@@ -182,6 +183,40 @@ class Table:
                 row = (row + padding)[:width] if any(row) else None
             if row:
                 yield number, row
+
+    def row_batches(self, size: int) -> Iterator[list[tuple[int, list[str]]]]:
+        """``rows()`` in lists of at most ``size``. For CSV the rows are taken from the reader
+        a batch at a time: when every row of a batch is at least as wide as the header (the
+        usual case) the batch is numbered in one step, not row by row."""
+        if self.xlsx:
+            rows = self.rows()
+            while batch := list(islice(rows, size)):
+                yield batch
+            return
+        width = len(self.headers)
+        padding = [""] * width
+        try:
+            with open(self.path, encoding=self.encoding, newline="") as file:
+                reader = csv.reader(file)
+                next(reader, None)
+                number = 2
+                while rows := list(islice(reader, size)):
+                    if min(map(len, rows)) >= width:
+                        batch = list(zip(range(number, number + len(rows)), rows, strict=True))
+                    else:
+                        batch = []
+                        for offset, row in enumerate(rows):
+                            if len(row) < width:
+                                row = (row + padding)[:width] if any(row) else None
+                            if row:
+                                batch.append((number + offset, row))
+                    number += len(rows)
+                    if batch:
+                        yield batch
+        except UnicodeDecodeError as exc:
+            raise FileProblem(f"not {self.encoding}: {exc.reason} at byte {exc.start}") from exc
+        except csv.Error as exc:
+            raise FileProblem(str(exc)) from exc
 
     def _csv_rows(self) -> Iterator[tuple[int, list[str]]]:
         # The same as rows() for CSV, in one generator: order files have millions of rows.

@@ -1,5 +1,6 @@
 """One import job, from file to result: check every row, then write all or nothing."""
 
+import gc
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -199,10 +200,19 @@ class JobRun:
         orders.create_stage()
         try:
             processed = 0
-            for batch in _batches(table.rows(), BATCH_ROWS[ImportKind.ORDERS]):
-                orders.stage(orders.check_rows(batch))
-                processed += len(batch)
-                self.progress(processed)
+            # Millions of short-lived lists and tuples, none in a reference cycle: with the
+            # cycle collector on, it walks every live object again and again while the
+            # file streams (a third of the reading and checking time, measured).
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                for batch in table.row_batches(BATCH_ROWS[ImportKind.ORDERS]):
+                    orders.stage(orders.check_rows(batch))
+                    processed += len(batch)
+                    self.progress(processed)
+            finally:
+                if collecting:
+                    gc.enable()
             orders.analyze_stage()
             orders.check_across_lines()
             self._flush_rejections()

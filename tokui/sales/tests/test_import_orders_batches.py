@@ -1,0 +1,171 @@
+"""Big order files: whole batches are checked column by column (issue 4, import speed).
+
+A batch with a bad line is split until the bad lines are found line by line; these tests
+hold that the report, the counts and what is written are exactly what checking every line
+on its own gives, wherever in a batch (or across batches) the problems are.
+"""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tokui.sales.choices import ImportKind
+from tokui.sales.imports import orders, runner
+from tokui.sales.models import ImportJob, Order, OrderLine, Product
+
+HEADER = "order_no,line_no,customer_code,date,product_code,quantity,unit_price\n"
+
+
+@pytest.fixture
+def products(db, users):
+    Product.objects.create(code="P-1", name="緑茶", list_price=100)
+    Product.objects.create(code="P-2", name="玉露", list_price=1200)
+
+
+def day(order: int) -> str:
+    return f"2026-03-{order % 28 + 1:02d}"
+
+
+def line(n: int) -> str:
+    """Line ``n`` of a clean file: two lines per order, all for TKY-0001."""
+    order = n // 2
+    return f"G-{order},{n % 2 + 1},TKY-0001,{day(order)},P-{n % 2 + 1},{n % 5 + 1},{100 + n % 7}\n"
+
+
+def good_lines(count: int) -> list[str]:
+    return [line(n) for n in range(count)]
+
+
+def run_import(tmp_path, text: str, *args) -> str:
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + text, encoding="utf-8")
+    out = io.StringIO()
+    call_command(
+        "import", "orders", str(path), "--no-progress", *args, stdout=out, stderr=io.StringIO()
+    )
+    return out.getvalue()
+
+
+def report():
+    job = ImportJob.objects.latest("pk")
+    return list(job.rejections.values_list("row_number", "column", "value", "reason"))
+
+
+def line_by_line(monkeypatch):
+    monkeypatch.setattr(orders.OrderImport, "_check_columns", lambda self, rows: None)
+
+
+BAD_AT = {
+    # index in the file (its row number is index + 2): the line put there
+    7: "G-3,2,TKY-0001,2026-02-30,P-2,1,100\n",  # no such date
+    640: f"G-320,1,NOPE-1,{day(320)},P-1,1,100\n",  # unknown customer
+    1499: f"G-749,2,TKY-0001,{day(749)},P-1, 2 ,100\n",  # spaces: fine on the careful path
+    1500: f'G-750,1,TKY-0001,2026/3/{750 % 28 + 1},P-1,1,"1,200"\n',  # fine, carefully
+    2301: f"G-1150,2,TKY-0001,{day(1150)},P-9,-1,100\n",  # unknown product, negative quantity
+    2999: f"G-0,1,TKY-0001,{day(0)},P-1,1,100\n",  # duplicate key of row 2
+}
+
+
+def file_with_bad_lines() -> str:
+    lines = good_lines(3000)
+    for index, line in BAD_AT.items():
+        lines[index] = line
+    return "".join(lines)
+
+
+def test_a_big_file_reports_exactly_what_line_by_line_checking_reports(
+    tmp_path, monkeypatch, products, customer
+):
+    text = file_with_bad_lines()
+    with pytest.raises(CommandError, match="4 rows were rejected, so nothing was written"):
+        run_import(tmp_path, text)
+    fast = report()
+    assert Order.objects.count() == 0 and OrderLine.objects.count() == 0
+
+    line_by_line(monkeypatch)
+    with pytest.raises(CommandError):
+        run_import(tmp_path, text)
+    assert report() == fast
+    assert fast == [
+        (9, "date", "2026-02-30", "Not a date: write it as 2026-01-31, 2026/1/31 or 2026.1.31."),
+        (
+            642,
+            "customer_code",
+            "NOPE-1",
+            "Unknown customer, or not one of the customers you may change.",
+        ),
+        (2303, "product_code", "P-9", "Unknown product."),
+        (2303, "quantity", "-1", "Cannot be negative."),
+        (3001, "line_no", "G-0 / 1", "Duplicate key: the same order and line number are on row 2."),
+    ]
+
+
+def test_skip_invalid_writes_the_same_lines_either_way(tmp_path, monkeypatch, products, customer):
+    text = file_with_bad_lines()
+    out = run_import(tmp_path, text, "--skip-invalid")
+    assert "3000 rows read, 2996 added, 0 changed, 0 unchanged, 4 rejected" in out
+    written = list(
+        OrderLine.objects.order_by("order__number", "line_no").values_list(
+            "order__number", "line_no", "date", "quantity", "unit_price", "amount"
+        )
+    )
+    careful = OrderLine.objects.get(order__number="G-750", line_no=1)
+    assert (str(careful.date), str(careful.unit_price)) == (day(750), "1200.00")
+    assert str(OrderLine.objects.get(order__number="G-749", line_no=2).quantity) == "2.000"
+    OrderLine.objects.all().delete()
+    Order.objects.all().delete()
+
+    line_by_line(monkeypatch)
+    run_import(tmp_path, text, "--skip-invalid")
+    assert (
+        list(
+            OrderLine.objects.order_by("order__number", "line_no").values_list(
+                "order__number", "line_no", "date", "quantity", "unit_price", "amount"
+            )
+        )
+        == written
+    )
+
+
+def test_problems_across_batches_are_found(
+    tmp_path, monkeypatch, products, customer, other_customer
+):
+    monkeypatch.setitem(runner.BATCH_ROWS, ImportKind.ORDERS, 1000)
+    lines = good_lines(3000)
+    lines[1500] = f"G-10,1,TKY-0001,{day(10)},P-1,1,100\n"  # key of row 22, another batch
+    lines[2500] = f"G-300,9,OSK-0001,{day(300)},P-1,1,100\n"  # order G-300 is TKY-0001's
+    with pytest.raises(CommandError, match="2 rows were rejected"):
+        run_import(tmp_path, "".join(lines))
+    assert report() == [
+        (
+            1502,
+            "line_no",
+            "G-10 / 1",
+            "Duplicate key: the same order and line number are on row 22.",
+        ),
+        (2502, "customer_code", "G-300 / 9", "Row 602 of the same order names another customer."),
+    ]
+
+
+def test_empty_and_short_rows_keep_their_row_numbers(tmp_path, products, customer):
+    lines = good_lines(1200)
+    lines[100] = "\n"  # an empty row: skipped, still counted
+    lines[700] = "G-350,1,TKY-0001\n"  # a short row: the missing cells are empty
+    with pytest.raises(CommandError, match="1 rows were rejected"):
+        run_import(tmp_path, "".join(lines))
+    assert [(row, column) for row, column, _value, _reason in report()] == [
+        (702, "date"),
+        (702, "product_code"),
+        (702, "quantity"),
+        (702, "unit_price"),
+    ]
+
+
+def test_a_clean_big_file_twice_changes_nothing_the_second_time(tmp_path, products, customer):
+    text = "".join(good_lines(2400))
+    assert "2400 added" in run_import(tmp_path, text)
+    before = list(OrderLine.objects.order_by("pk").values())
+    assert "0 added, 0 changed, 2400 unchanged" in run_import(tmp_path, text)
+    assert list(OrderLine.objects.order_by("pk").values()) == before

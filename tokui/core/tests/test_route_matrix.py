@@ -42,6 +42,7 @@ from tokui.audit.models import AccessEvent, ObjectChange
 from tokui.core.testing.clients import TwoFactorClient, bearer
 from tokui.core.testing.factories import (
     AddressFactory,
+    ChangeRequestFactory,
     CustomerFactory,
     FieldDefinitionFactory,
     PersonFactory,
@@ -55,6 +56,7 @@ from tokui.users.choices import Role, Scope
 from tokui.users.roles import (
     ACCESS_LOG,
     CARD_HISTORY,
+    CHANGE_REQUEST,
     CUSTOMER,
     FIELD_DEFINITION,
     PERMISSIONS,
@@ -239,6 +241,25 @@ TRASH_RESTORE = Rule(
 )
 
 
+def change_request(world):
+    """A pending change request (GOV-2) on the target card, made by the card's owner."""
+    proposed = {"field_values": {world["definition"].key: "X"}}
+    return [ChangeRequestFactory(customer=world["customer"], proposed=proposed).pk]
+
+
+def _withdraw(role, target):
+    # Only the requester withdraws; the world's requests are the card owner's.
+    held = PERMISSIONS[role].get(CHANGE_REQUEST, {})
+    if held.get("view") is None:
+        return 403
+    if not _covers(held["view"], target):
+        return 404
+    return ALLOWED if role == Role.ACCOUNT_MANAGER and target == IN else 403
+
+
+WITHDRAW = Rule("only the requester withdraws a change request", _withdraw, scoped=True)
+
+
 # Every route by its namespaced URL name. Kept in the order of the URLconfs.
 MATRIX: dict[str, Route] = {
     "home": page(customer_data=False, need=SIGNED_IN),
@@ -322,6 +343,12 @@ MATRIX: dict[str, Route] = {
     "audit:access_log": page(need=Need(ACCESS_LOG, "view")),
     # the global change log is for those who see every card's history
     "audit:change_log": page(need=Need(CARD_HISTORY, "view", scopes=frozenset({Scope.ALL}))),
+    # approvals of controlled fields (GOV-2): the queue, a request, the requester's inbox
+    # (the world holds no requests to list: tokui/approvals/tests check the lists' scope)
+    "approvals:queue": page(need=Need(CHANGE_REQUEST, "view")),
+    "approvals:mine": page(need=Need(CHANGE_REQUEST, "add")),
+    "approvals:detail": page(args=change_request, need=Need(CHANGE_REQUEST, "view", scoped=True)),
+    "approvals:withdraw": page("post", args=change_request, need=WITHDRAW),
     # the API: scoped reads hide the record (404); a role without the permission gets 403
     f"{API}customer_list": endpoint(need=Need(CUSTOMER, "view"), lists=True),
     f"{API}customer_create": endpoint(
@@ -367,6 +394,24 @@ MATRIX: dict[str, Route] = {
     f"{API}trash_list": endpoint(need=Need(TRASH, "view")),
     f"{API}trash_restore": endpoint("post", args=code, need=TRASH_RESTORE),
     f"{API}trash_purge": endpoint("post", need=Need(TRASH, "delete")),
+    # approvals of controlled fields over the API (GOV-2), as on the pages
+    f"{API}change_request_list": endpoint(need=Need(CHANGE_REQUEST, "view")),
+    f"{API}change_request_detail": endpoint(
+        args=change_request, need=Need(CHANGE_REQUEST, "view", scoped=True)
+    ),
+    f"{API}change_request_approve": endpoint(
+        "post",
+        args=change_request,
+        body=lambda world: {"comment": "OK"},
+        need=Need(CHANGE_REQUEST, "change", scoped=True),
+    ),
+    f"{API}change_request_reject": endpoint(
+        "post",
+        args=change_request,
+        body=lambda world: {"comment": "No"},
+        need=Need(CHANGE_REQUEST, "change", scoped=True),
+    ),
+    f"{API}change_request_withdraw": endpoint("post", args=change_request, need=WITHDRAW),
 }
 
 # Routes outside the matrix, each with the reason it needs no permission check here.

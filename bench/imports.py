@@ -116,13 +116,43 @@ def write_files(args) -> dict[str, Path]:
 # --- one database, in this process ------------------------------------------------------
 
 
-def _timed_import(kind, path) -> tuple[float, str]:
+def _server_cpu() -> tuple[int | None, float]:
+    """(PostgreSQL backend pid, its CPU seconds so far), read from /proc: the server works
+    in another process, so this process's own CPU time leaves it out. SQLite: (None, 0)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None, 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return pid, float("nan")  # a server on another machine: not measurable here
+    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed_import(kind, path) -> tuple[float, str, float, float]:
+    """Wall seconds, the command's last line, and CPU seconds of this process and of the
+    database server: with other work on the machine, wall time alone says little."""
     from django.core.management import call_command
 
     out = io.StringIO()
+    pid, server_before = _server_cpu()
+    own_before = _own_cpu()
     start = time.perf_counter()
     call_command("import", kind, str(path), "--no-progress", stdout=out, stderr=io.StringIO())
-    return time.perf_counter() - start, out.getvalue().strip().splitlines()[-1]
+    wall = time.perf_counter() - start
+    own = _own_cpu() - own_before
+    pid_after, server_after = _server_cpu()
+    server = server_after - server_before if pid_after == pid else float("nan")
+    return wall, out.getvalue().strip().splitlines()[-1], own, server
 
 
 def run_one(args) -> int:
@@ -145,14 +175,24 @@ def run_one(args) -> int:
     try:
         call_command("migrate", verbosity=0, interactive=False)
         User.objects.create(username="bench-admin", role=Role.ADMINISTRATOR)
-        customers_s, _ = _timed_import("customers", paths["customers"])
-        products_s, _ = _timed_import("products", paths["products"])
+        customers_s, *_ = _timed_import("customers", paths["customers"])
+        products_s, *_ = _timed_import("products", paths["products"])
         print(f"{args.db}: customers {customers_s:.1f} s, products {products_s:.1f} s", flush=True)
         load_before = os.getloadavg()[0]
-        first_s, first_summary = _timed_import("orders", paths["orders"])
-        print(f"{args.db}: orders {first_s:.1f} s: {first_summary}", flush=True)
-        second_s, second_summary = _timed_import("orders", paths["orders"])
-        print(f"{args.db}: again {second_s:.1f} s: {second_summary}", flush=True)
+        first_s, first_summary, first_cpu, first_server = _timed_import("orders", paths["orders"])
+        print(
+            f"{args.db}: orders {first_s:.1f} s (CPU {first_cpu:.1f} + server "
+            f"{first_server:.1f} s): {first_summary}",
+            flush=True,
+        )
+        second_s, second_summary, second_cpu, second_server = _timed_import(
+            "orders", paths["orders"]
+        )
+        print(
+            f"{args.db}: again {second_s:.1f} s (CPU {second_cpu:.1f} + server "
+            f"{second_server:.1f} s): {second_summary}",
+            flush=True,
+        )
         load_after = os.getloadavg()[0]
         lines = OrderLine.objects.count()
         if connection.vendor == "postgresql":
@@ -178,6 +218,8 @@ def run_one(args) -> int:
                 "products_s": products_s,
                 "first_s": first_s,
                 "first_summary": first_summary,
+                "first_cpu": [first_cpu, first_server],
+                "second_cpu": [second_cpu, second_server],
                 "second_s": second_s,
                 "second_summary": second_summary,
                 "peak_bytes": peak,
@@ -219,9 +261,13 @@ def markdown(runs, args, command, generate_s, file_bytes) -> str:
         + ", ".join(f"{r['database']} {r['load'][0]:.1f} / {r['load'][1]:.1f}" for r in runs)
         + f" on {os.cpu_count()} cores.",
         "- Targets: PostgreSQL ≥ 100,000 lines/s, SQLite ≥ 50,000 lines/s, peak memory < 1 GiB.",
+        "- CPU s: seconds of CPU the import used, in the command's process + in the PostgreSQL "
+        "server's backend (from /proc); on a loaded machine wall time is longer than CPU time "
+        "because the import waits for a core. The target is judged on wall time.",
         "",
-        "| database | first import s | lines/s | second import s | lines/s | peak MiB | target |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| database | first import s | lines/s | CPU s | second import s | lines/s | CPU s "
+        "| peak MiB | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for run in runs:
         rate = args.lines / run["first_s"]
@@ -232,9 +278,10 @@ def markdown(runs, args, command, generate_s, file_bytes) -> str:
             missed.append("1 GiB or more")
         verdict = "met" if not missed else "**MISSED**: " + "; ".join(missed)
         lines.append(
-            f"| {run['database']} | {run['first_s']:.1f} | {rate:,.0f} | {run['second_s']:.1f} "
-            f"| {args.lines / run['second_s']:,.0f} | {run['peak_bytes'] / 2**20:,.0f} "
-            f"| {verdict} |"
+            f"| {run['database']} | {run['first_s']:.1f} | {rate:,.0f} "
+            f"| {_cpu_text(run['first_cpu'])} | {run['second_s']:.1f} "
+            f"| {args.lines / run['second_s']:,.0f} | {_cpu_text(run['second_cpu'])} "
+            f"| {run['peak_bytes'] / 2**20:,.0f} | {verdict} |"
         )
     lines += ["", "Summaries printed by the command:", ""]
     for run in runs:
@@ -242,6 +289,11 @@ def markdown(runs, args, command, generate_s, file_bytes) -> str:
         lines.append(f"- {run['database']}, second: `{run['second_summary']}`")
     lines.append(SECTION_END)
     return "\n".join(lines) + "\n"
+
+
+def _cpu_text(cpu: list[float]) -> str:
+    own, server = cpu
+    return f"{own:.1f}" if not server else f"{own:.1f} + {server:.1f}"
 
 
 def write_docs(section: str) -> None:

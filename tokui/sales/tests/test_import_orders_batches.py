@@ -169,3 +169,27 @@ def test_a_clean_big_file_twice_changes_nothing_the_second_time(tmp_path, produc
     before = list(OrderLine.objects.order_by("pk").values())
     assert "0 added, 0 changed, 2400 unchanged" in run_import(tmp_path, text)
     assert list(OrderLine.objects.order_by("pk").values()) == before
+
+
+def test_new_and_existing_orders_in_one_file(tmp_path, products, customer, other_customer):
+    run_import(
+        tmp_path, "A-1,1,TKY-0001,2026-01-31,P-1,2,100\nA-2,1,TKY-0001,2026-02-01,P-1,1,50\n"
+    )
+    out = run_import(
+        tmp_path,
+        "A-1,1,TKY-0001,2026-01-31,P-1,2,100\n"  # unchanged
+        "A-1,2,TKY-0001,2026-01-31,P-2,1,1000\n"  # a new line of an existing order
+        "A-2,1,TKY-0001,2026-02-01,P-1,3,50\n"  # changed
+        "A-3,1,OSK-0001,2026-02-02,P-2,2,1000\n"  # a new order
+        "A-3,2,OSK-0001,2026-02-02,P-1,1,100\n",
+    )
+    assert "5 rows read, 3 added, 1 changed, 1 unchanged, 0 rejected" in out
+    totals = {
+        order.number: (str(order.total_amount), order.line_count, order.customer.code)
+        for order in Order.objects.select_related("customer")
+    }
+    assert totals == {
+        "A-1": ("1200.00", 2, "TKY-0001"),
+        "A-2": ("150.00", 1, "TKY-0001"),
+        "A-3": ("2100.00", 2, "OSK-0001"),
+    }

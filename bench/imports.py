@@ -18,6 +18,7 @@ import csv
 import datetime
 import io
 import json
+import logging
 import os
 import platform
 import random
@@ -116,6 +117,17 @@ def write_files(args) -> dict[str, Path]:
 # --- one database, in this process ------------------------------------------------------
 
 
+class _PhaseLog(logging.Handler):
+    """Keeps the import's own phase log line (reading, upserts, figures, commit)."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
 def _server_cpu() -> tuple[int | None, float]:
     """(PostgreSQL backend pid, its CPU seconds so far), read from /proc: the server works
     in another process, so this process's own CPU time leaves it out. SQLite: (None, 0)."""
@@ -172,6 +184,10 @@ def run_one(args) -> int:
     from tokui.users.models import User
 
     paths = {name: WORK / f"import-{name}.csv" for name in ("customers", "products", "orders")}
+    phases = _PhaseLog()
+    runner_log = logging.getLogger("tokui.sales.imports.runner")
+    runner_log.addHandler(phases)
+    runner_log.setLevel(logging.INFO)
     try:
         call_command("migrate", verbosity=0, interactive=False)
         User.objects.create(username="bench-admin", role=Role.ADMINISTRATOR)
@@ -223,6 +239,7 @@ def run_one(args) -> int:
                 "second_s": second_s,
                 "second_summary": second_summary,
                 "peak_bytes": peak,
+                "phases": phases.messages[-2:],
                 "load": [load_before, load_after],
             },
             ensure_ascii=False,
@@ -283,10 +300,16 @@ def markdown(runs, args, command, generate_s, file_bytes) -> str:
             f"| {args.lines / run['second_s']:,.0f} | {_cpu_text(run['second_cpu'])} "
             f"| {run['peak_bytes'] / 2**20:,.0f} | {verdict} |"
         )
-    lines += ["", "Summaries printed by the command:", ""]
+    lines += ["", "Summaries printed by the command, and its phase log:", ""]
     for run in runs:
-        lines.append(f"- {run['database']}, first: `{run['first_summary']}`")
-        lines.append(f"- {run['database']}, second: `{run['second_summary']}`")
+        phases = run.get("phases") or ["", ""]
+        for label, summary, phase in (
+            ("first", run["first_summary"], phases[0]),
+            ("second", run["second_summary"], phases[-1]),
+        ):
+            lines.append(f"- {run['database']}, {label}: `{summary}`")
+            if phase:
+                lines.append(f"  `{phase}`")
     lines.append(SECTION_END)
     return "\n".join(lines) + "\n"
 

@@ -169,12 +169,26 @@ def test_openapi_document_lists_every_path_with_its_error_responses(client):
         "/api/v1/orders",
         "/api/v1/orders/{number}",
         "/api/v1/payments",
+        # change requests (GOV-2)
+        "/api/v1/change-requests",
+        "/api/v1/change-requests/{pk}",
+        "/api/v1/change-requests/{pk}/approve",
+        "/api/v1/change-requests/{pk}/reject",
+        "/api/v1/change-requests/{pk}/withdraw",
     }
     expected = {
         ("/api/v1/customers", "get"): {"200", "401", "403", "422"},
         ("/api/v1/customers", "post"): {"201", "401", "403", "404", "422"},
         ("/api/v1/customers/{code}", "get"): {"200", "401", "403", "404"},
-        ("/api/v1/customers/{code}", "patch"): {"200", "401", "403", "404", "409", "422"},
+        ("/api/v1/customers/{code}", "patch"): {
+            "200",
+            "202",  # a controlled field's change became a change request (GOV-2)
+            "401",
+            "403",
+            "404",
+            "409",
+            "422",
+        },
         ("/api/v1/customers/{code}", "delete"): {"204", "401", "403", "404"},
         ("/api/v1/customers/{code}/people", "get"): {"200", "401", "403", "404"},
         ("/api/v1/customers/{code}/people", "post"): {"201", "401", "403", "404", "422"},
@@ -186,6 +200,25 @@ def test_openapi_document_lists_every_path_with_its_error_responses(client):
         ("/api/v1/orders", "get"): {"200", "401", "403", "422"},
         ("/api/v1/orders/{number}", "get"): {"200", "401", "403", "404"},
         ("/api/v1/payments", "get"): {"200", "401", "403", "422"},
+        ("/api/v1/change-requests", "get"): {"200", "401", "403", "422"},
+        ("/api/v1/change-requests/{pk}", "get"): {"200", "401", "403", "404"},
+        ("/api/v1/change-requests/{pk}/approve", "post"): {
+            "200",
+            "401",
+            "403",
+            "404",
+            "409",
+            "422",
+        },
+        ("/api/v1/change-requests/{pk}/reject", "post"): {"200", "401", "403", "404", "409", "422"},
+        ("/api/v1/change-requests/{pk}/withdraw", "post"): {
+            "200",
+            "401",
+            "403",
+            "404",
+            "409",
+            "422",
+        },
     }
     found = {
         (path, method): set(operation["responses"])

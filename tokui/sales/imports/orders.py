@@ -41,6 +41,9 @@ _ALL_AMOUNTS = re.compile(
 )
 # A batch that fails the column checks is halved down to this size, then checked by line.
 SMALLEST_SPLIT = 512
+# From this many staged lines on, PostgreSQL checks the lines' keys to their order and
+# product once over the whole table, not line by line at commit (see _drop_line_keys).
+BULK_KEY_LINES = 100_000
 MAX_AMOUNT = 10**12
 # A line's amount: the file's, or quantity x unit price.
 SQLITE_CACHE_KIB = 256 * 1024  # well under the 1 GiB an import may use
@@ -440,6 +443,11 @@ class OrderImport:
         now = timezone.now()
         touched: set[int] = set()
         with connection.cursor() as cursor:
+            keys = (
+                self._drop_line_keys(cursor)
+                if self.postgres and self.staged >= BULK_KEY_LINES
+                else []
+            )
             # Orders whose customer changes: the old customer's figures change too.
             cursor.execute(
                 f"SELECT o.customer_id FROM sales_order o JOIN "
@@ -529,7 +537,54 @@ class OrderImport:
             check_cancel()
             if written > new_order_lines:
                 self._recompute_totals(cursor, now)
+            self._restore_line_keys(cursor, keys)
         return (created, written - created, self.staged - written), touched
+
+    def _drop_line_keys(self, cursor) -> list[tuple[str, str]]:
+        """Drop the order lines' foreign keys to their order and product, in this
+        transaction only; ``_restore_line_keys`` adds them back before the commit, and adding
+        a foreign key checks every line of the table against it in one join.
+
+        Checked line by line, each of these keys costs every new line a look-up when the
+        import commits: with the customer key, most of a big import's time (measured: 300,000
+        lines, 4.2 s of checks at commit against 0.4 s to check the whole table at once).
+        The price: until the import commits, its ALTER TABLE locks order lines, orders and
+        products, so pages that read them wait for it. The key to the customer keeps its
+        line-by-line check, so customer pages do not wait.
+        """
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'sales_orderline'::regclass AND contype = 'f' "
+            "AND confrelid IN ('sales_order'::regclass, 'sales_product'::regclass) "
+            "ORDER BY conname"
+        )
+        keys = cursor.fetchall()
+        if keys:
+            # ALTER TABLE refuses a table with checks still pending in this transaction:
+            # run any now (they would run at commit anyway), then defer again as declared.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            cursor.execute(
+                "LOCK TABLE sales_orderline, sales_order, sales_product IN ACCESS EXCLUSIVE MODE"
+            )
+        for name, _definition in keys:
+            cursor.execute(
+                f"ALTER TABLE sales_orderline DROP CONSTRAINT {connection.ops.quote_name(name)}"
+            )
+        return keys
+
+    def _restore_line_keys(self, cursor, keys: list[tuple[str, str]]) -> None:
+        if not keys:
+            return
+        # The lines' customer key has a check pending for every new line: run them now (as
+        # the commit would), or ALTER TABLE refuses the table.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for name, definition in keys:
+            cursor.execute(
+                f"ALTER TABLE sales_orderline ADD CONSTRAINT {connection.ops.quote_name(name)} "
+                + definition
+            )
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
     def _recompute_totals(self, cursor, now) -> None:
         """Totals and line counts of the orders this file names that existed before it,

@@ -10,6 +10,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from tokui.sales.choices import ImportKind
 from tokui.sales.imports import orders, runner
@@ -193,3 +194,39 @@ def test_new_and_existing_orders_in_one_file(tmp_path, products, customer, other
         "A-2": ("150.00", 1, "TKY-0001"),
         "A-3": ("2100.00", 2, "OSK-0001"),
     }
+
+
+def line_keys():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'sales_orderline'::regclass ORDER BY conname"
+        )
+        return cursor.fetchall()
+
+
+def test_a_big_import_on_postgresql_checks_the_keys_at_once_and_puts_them_back(
+    tmp_path, monkeypatch, products, customer, other_customer
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the keys are dropped for a big import on PostgreSQL only")
+    monkeypatch.setattr(orders, "BULK_KEY_LINES", 100)
+    dropped = []
+    drop = orders.OrderImport._drop_line_keys
+    monkeypatch.setattr(
+        orders.OrderImport,
+        "_drop_line_keys",
+        lambda self, cursor: dropped.append(self.staged) or drop(self, cursor),
+    )
+    before = line_keys()
+    assert sum(" REFERENCES " in definition for _name, definition in before) == 3
+    run_import(tmp_path, "A-0,1,TKY-0001,2026-01-31,P-1,1,100\n")  # small: keys stay
+    text = "".join(good_lines(600))
+    assert "600 rows read, 600 added" in run_import(tmp_path, text)
+    assert line_keys() == before
+    assert "0 added, 0 changed, 600 unchanged" in run_import(tmp_path, text)
+    assert line_keys() == before
+    assert OrderLine.objects.count() == 601
+    assert dropped == [600, 600]
+    order = Order.objects.get(number="G-10")
+    assert (order.line_count, str(order.total_amount)) == (2, "306.00")  # 1 x 106 + 2 x 100

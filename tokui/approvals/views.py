@@ -13,8 +13,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tokui.audit.services import record_access
 from tokui.core.exceptions import EditConflict
 from tokui.customers.views import _conflict_context, history_value
+from tokui.fields.access import card_access
 from tokui.fields.selectors import active_field_definitions
 from tokui.users.roles import CHANGE_REQUEST, has_permission
 
@@ -28,13 +30,19 @@ def _labels() -> dict[str, str]:
     return {d.key: d.display_label for d in active_field_definitions()}
 
 
-def comparison_rows(request, labels: dict[str, str] | None = None) -> list[dict]:
+def comparison_rows(request, labels: dict[str, str] | None = None, access=None) -> list[dict]:
     """Per proposed field: its label, the value the requester saw, the proposal, and the
-    card's value now (which differs from the first when the card moved on)."""
+    card's value now (which differs from the first when the card moved on).
+
+    With ``access`` (the reader's ``card_access``), a field the reader may not see is left
+    out, as it is on the card (GOV-1).
+    """
     labels = labels if labels is not None else _labels()
     now = request.customer.field_values or {}
     rows = []
     for key, proposed in services.proposed_values(request).items():
+        if access is not None and not access.can_view(key):
+            continue
         then = (request.current or {}).get(key)
         rows.append(
             {
@@ -71,6 +79,7 @@ def queue(request):
     )
     page = _page(request, requests)
     labels = _labels()
+    access = card_access(request.user)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -79,7 +88,7 @@ def queue(request):
         {
             "form": form,
             "page": page,
-            "rows": [{"request": r, "fields": comparison_rows(r, labels)} for r in page],
+            "rows": [{"request": r, "fields": comparison_rows(r, labels, access)} for r in page],
             "query": query.urlencode(),
         },
     )
@@ -92,10 +101,11 @@ def mine(request):
         raise PermissionDenied
     page = _page(request, selectors.my_change_requests(user=request.user))
     labels = _labels()
+    access = card_access(request.user)
     rows = [
         {
             "request": r,
-            "fields": comparison_rows(r, labels),
+            "fields": comparison_rows(r, labels, access),
             "unread": r.status in selectors.DECIDED and r.outcome_seen_at is None,
         }
         for r in page
@@ -173,12 +183,16 @@ def detail(request, pk: int):
     if user.pk == change_request.requested_by_id:
         services.change_requests_mark_seen(actor=user, requests=[change_request])
     change_request.customer.refresh_from_db()
+    # The page shows the card's values: a read of the card like the card page (GOV-1).
+    record_access(
+        actor=user, action="view", customer_ids=[change_request.customer_id], request=request
+    )
     return render(
         request,
         "approvals/detail.html",
         {
             "change_request": change_request,
-            "fields": comparison_rows(change_request),
+            "fields": comparison_rows(change_request, access=card_access(user)),
             "form": form,
             "may_decide": may_decide,
             "may_withdraw": change_request.is_pending and change_request.requested_by_id == user.pk,

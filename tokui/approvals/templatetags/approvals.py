@@ -4,6 +4,7 @@ from django import template
 
 from tokui.approvals import selectors
 from tokui.approvals.views import _labels, comparison_rows
+from tokui.fields.access import card_access
 
 register = template.Library()
 
@@ -16,8 +17,9 @@ def pending_change_requests(context, customer) -> list[dict]:
         return []
     pending = selectors.pending_for_customer(user=user, customer=customer)
     labels = _labels() if pending else {}
+    access = card_access(user)
     return [
-        {"request": change_request, "fields": comparison_rows(change_request, labels)}
+        {"request": change_request, "fields": comparison_rows(change_request, labels, access)}
         for change_request in pending
     ]
 

@@ -294,3 +294,38 @@ def test_card_shows_pending_changes_to_who_sees_the_card(client, users, customer
         assert "Yearly review" in page, role
     agent_page = signed_in(client, users[Role.SERVICE_AGENT]).get(CARD).content.decode()
     assert "Yearly review" not in agent_page
+
+
+def test_request_page_is_a_recorded_read_of_the_card(client, users, customer, controlled):
+    from tokui.audit.models import AccessEvent
+
+    request = ChangeRequestFactory(customer=customer)
+
+    signed_in(client, users[Role.AUDITOR]).get(reverse("approvals:detail", args=[request.pk]))
+
+    event = AccessEvent.objects.get()
+    assert (event.actor, event.customer_id) == (users[Role.AUDITOR], customer.pk)
+
+
+def test_a_field_the_reader_may_not_see_is_left_out(client, users, customer):
+    from tokui.core.testing.factories import FieldDefinitionFactory
+    from tokui.fields.choices import FieldType
+
+    FieldDefinitionFactory(
+        key="secret_terms",
+        label="Secret terms",
+        field_type=FieldType.TEXT,
+        controlled=True,
+        view_roles=[Role.ADMINISTRATOR, Role.MANAGER, Role.ACCOUNT_MANAGER],
+    )
+    request = ChangeRequestFactory(
+        customer=customer, proposed={"field_values": {"secret_terms": "Net 90 days"}}
+    )
+    url = reverse("approvals:detail", args=[request.pk])
+
+    manager_page = signed_in(client, users[Role.MANAGER]).get(url).content.decode()
+    auditor_page = signed_in(client, users[Role.AUDITOR]).get(url).content.decode()
+
+    assert "Net 90 days" in manager_page
+    assert "Net 90 days" not in auditor_page
+    assert "Secret terms" not in auditor_page

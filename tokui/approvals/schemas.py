@@ -7,6 +7,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from tokui.customers.schemas import CustomerPatchIn
+from tokui.fields.access import card_access
 
 from .choices import RequestSource, RequestStatus
 from .forms import REASON_MAX
@@ -24,6 +25,12 @@ class CustomerPatchWithReasonIn(CustomerPatchIn):
             "controlled field the caller may not change directly (422 naming `reason`)."
         ),
     )
+
+
+def _visible(context, values: dict | None) -> dict[str, Any]:
+    """The values the caller may see, as the card shows them (GOV-1)."""
+    user = getattr((context or {}).get("request"), "auth", None)
+    return card_access(user).visible_values(values)
 
 
 class ChangeRequestOut(Schema):
@@ -47,8 +54,12 @@ class ChangeRequestOut(Schema):
         return obj.customer.code
 
     @staticmethod
-    def resolve_proposed(obj: ChangeRequest) -> dict[str, Any]:
-        return dict((obj.proposed or {}).get("field_values") or {})
+    def resolve_proposed(obj: ChangeRequest, context) -> dict[str, Any]:
+        return _visible(context, (obj.proposed or {}).get("field_values"))
+
+    @staticmethod
+    def resolve_current(obj: ChangeRequest, context) -> dict[str, Any]:
+        return _visible(context, obj.current)
 
     @staticmethod
     def resolve_requested_by(obj: ChangeRequest) -> str:

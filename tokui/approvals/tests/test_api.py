@@ -235,3 +235,23 @@ def test_requester_withdraws(call, users, customer, controlled):
 
     assert response.status_code == 200
     assert response.json()["status"] == "withdrawn"
+
+
+def test_a_field_the_caller_may_not_see_is_left_out(call, users, customer):
+    from tokui.core.testing.factories import FieldDefinitionFactory
+
+    FieldDefinitionFactory(
+        key="secret_terms",
+        controlled=True,
+        view_roles=[Role.ADMINISTRATOR, Role.MANAGER, Role.ACCOUNT_MANAGER],
+    )
+    request = ChangeRequestFactory(
+        customer=customer, proposed={"field_values": {"secret_terms": "Net 90 days"}}
+    )
+    url = f"{REQUESTS}/{request.pk}"
+
+    assert call("get", url, users[Role.MANAGER]).json()["proposed"] == {
+        "secret_terms": "Net 90 days"
+    }
+    hidden = call("get", url, users[Role.AUDITOR]).json()
+    assert (hidden["proposed"], hidden["current"]) == ({}, {})

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from tokui.customers.selectors import customer_list
 from tokui.customers.views import history_value
+from tokui.fields.access import card_access
 from tokui.fields.selectors import active_field_definitions
 from tokui.users.roles import ACCESS_LOG, has_permission
 
@@ -82,21 +83,30 @@ class _Labels:
             return name
 
 
-def change_rows(changes, codes: dict[int, str]) -> list[dict]:
-    """One row per changed field (a change without fields gets one row), as on the card."""
+def change_rows(changes, codes: dict[int, str], *, access) -> list[dict]:
+    """One row per changed field (a change without fields gets one row), as on the card.
+
+    A field ``access`` (tokui.fields.access) may not see keeps its name and says it changed,
+    without the old and new values; a person, address or consent the user may not see also
+    loses its name (the row's ``object_repr`` is that person's name or that address).
+    """
     labels = _Labels()
     rows = []
     for change in changes:
         object_label = labels.object_label(change.object_type)
+        record_hidden = not access.can_view_change(change.object_type, None)
         for name, values in sorted(change.changes.items()) or [(None, {})]:
+            hidden = bool(name) and not access.can_view_change(change.object_type, name)
             rows.append(
                 {
                     "change": change,
                     "code": codes.get(change.customer_id),
                     "object_label": object_label,
+                    "record_hidden": record_hidden,
                     "field": labels.field(change.object_type, name) if name else "",
-                    "old": history_value(values.get("old")) if name else "",
-                    "new": history_value(values.get("new")) if name else "",
+                    "hidden": hidden,
+                    "old": history_value(values.get("old")) if name and not hidden else "",
+                    "new": history_value(values.get("new")) if name and not hidden else "",
                 }
             )
     return rows
@@ -120,7 +130,7 @@ def change_log_view(request):
     context = {
         "filter": filterset,
         "page": page,
-        "rows": change_rows(changes, codes),
+        "rows": change_rows(changes, codes, access=card_access(user)),
         "query": query.urlencode(),
     }
     return render(request, "audit/change_log.html", context)

@@ -81,7 +81,8 @@ class CustomerFilterSet(django_filters.FilterSet):
                 field.widget.attrs.setdefault("class", "form-control")
 
     def filter_search(self, queryset, name, value):
-        return customer_search(queryset, value)
+        # Phones are matched only for a user who may see them; without a request, no one.
+        return customer_search(queryset, value, user=getattr(self.request, "user", None))
 
     def filter_area(self, queryset, name, area):
         # Areas form a tree: choosing a region includes its sub-areas.

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tokui.accounts.selectors import area_list
 from tokui.core.validators import validate_plain_name
+from tokui.fields.access import card_access
 from tokui.fields.choices import Category
 from tokui.users.choices import Role
 
@@ -24,6 +25,8 @@ from .selectors import assignable_owners
 from .services import ADDRESS_FIELDS, PERSON_FIELDS
 
 CARD_FIELD_PREFIX = "field__"
+# The customer's own fields that belong to a card category (tokui.fields.access).
+RULED_CUSTOMER_FIELDS = ("phone", "email", "preferred_channel", "notes", "tags")
 TAG_SEPARATORS = re.compile(r"[,、，]")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 PLAIN_CUSTOMER_FIELDS = (
@@ -106,9 +109,20 @@ class CustomerForm(ServiceErrorsMixin, forms.Form):
         ).order_by("username")
         self.fields["owner"].label_from_instance = _owner_label
         self.fields["area"].queryset = _areas_for(actor, customer)
+        # Field rules (tokui.fields.access): what the user may not see is not in the form at
+        # all; what they may see but not edit is shown disabled and never sent on.
+        access = card_access(actor)
+        for name in RULED_CUSTOMER_FIELDS:
+            if not access.can_view(name):
+                del self.fields[name]
+            elif not access.can_edit(name):
+                self.fields[name].disabled = True
+        self.definitions = [d for d in self.definitions if access.can_view(d.key)]
         for definition in self.definitions:
             field = definition.form_field()
             field.card_definition = definition
+            if not access.can_edit(definition.key):
+                field.disabled = True
             self.fields[CARD_FIELD_PREFIX + definition.key] = field
 
     @staticmethod
@@ -153,12 +167,12 @@ class CustomerForm(ServiceErrorsMixin, forms.Form):
         data = {
             name: self.cleaned_data[name]
             for name in (*PLAIN_CUSTOMER_FIELDS, "owner", "area", "tags")
-            if not self.fields[name].disabled
+            if name in self.fields and not self.fields[name].disabled
         }
         data["field_values"] = {
             definition.key: self.cleaned_data[CARD_FIELD_PREFIX + definition.key]
             for definition in self.definitions
-            if not definition.is_derived
+            if not self.fields[CARD_FIELD_PREFIX + definition.key].disabled
         }
         return data
 
@@ -174,7 +188,8 @@ class CustomerForm(ServiceErrorsMixin, forms.Form):
         return groups
 
     def plain_fields(self):
-        return [self[name] for name in (*PLAIN_CUSTOMER_FIELDS, "owner", "area", "tags")]
+        names = (*PLAIN_CUSTOMER_FIELDS, "owner", "area", "tags")
+        return [self[name] for name in names if name in self.fields]
 
     def with_version(self, version: int) -> "CustomerForm":
         """The same input, now based on ``version``, so a re-submit applies it on top."""

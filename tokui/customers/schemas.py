@@ -9,7 +9,9 @@ import datetime
 from typing import Any, Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, PrivateAttr, ValidationInfo, model_serializer, model_validator
+
+from tokui.fields.access import card_access
 
 from .choices import Channel, CustomerKind, CustomerStatus, Gender, Relation
 from .models import Customer, Person
@@ -37,7 +39,15 @@ class CustomerFilters(Schema):
     tag: str | None = Field(None, description="Tag name.")
 
 
+_HIDDEN = "Absent when the caller's role may not see it (field rules, docs/security.md)."
+# The parts of the payload field rules may hide; identity, version and times never are.
+HIDEABLE_PARTS = ("tags", "phone", "email", "preferred_channel", "notes")
+
+
 class CustomerOut(Schema):
+    """A card as the caller may see it: a part their role may not see is absent from the
+    object (not null, not blank), and ``fields`` holds only the keys they may see."""
+
     code: str
     kind: CustomerKind
     name: str
@@ -45,15 +55,34 @@ class CustomerOut(Schema):
     status: CustomerStatus
     owner: str | None = Field(None, description="Username of the account manager.")
     area: str | None = Field(None, description="Code of the sales area.")
-    tags: list[str]
-    fields: dict[str, Any] = Field(description="Configurable card field values by field key.")
-    phone: str
-    email: str
-    preferred_channel: Channel | Blank
-    notes: str
+    tags: list[str] = Field(default_factory=list, description=_HIDDEN)
+    fields: dict[str, Any] = Field(
+        description="Configurable card field values by field key; only the keys the caller may see."
+    )
+    phone: str = Field("", description=_HIDDEN)
+    email: str = Field("", description=_HIDDEN)
+    preferred_channel: Channel | Blank = Field("", description=_HIDDEN)
+    notes: str = Field("", description=_HIDDEN)
     version: int = Field(description="Send it back on PATCH; it changes on every save.")
     created_at: datetime.datetime
     updated_at: datetime.datetime
+
+    _hidden: frozenset[str] = PrivateAttr(default=frozenset())
+
+    @model_validator(mode="after")
+    def _note_hidden_parts(self, info: ValidationInfo) -> "CustomerOut":
+        request = (info.context or {}).get("request")
+        if request is not None:
+            access = card_access(getattr(request, "auth", None))
+            self._hidden = frozenset(p for p in HIDEABLE_PARTS if not access.can_view(p))
+        return self
+
+    @model_serializer(mode="wrap")
+    def _leave_out_hidden_parts(self, handler):  # unannotated: the schema stays the model's
+        data = handler(self)
+        for part in self._hidden:
+            data.pop(part, None)
+        return data
 
     @staticmethod
     def resolve_owner(obj: Customer) -> str | None:
@@ -69,8 +98,11 @@ class CustomerOut(Schema):
         return sorted(tag.name for tag in obj.tags.all())
 
     @staticmethod
-    def resolve_fields(obj: Customer) -> dict[str, Any]:
-        return obj.field_values or {}
+    def resolve_fields(obj: Customer, context) -> dict[str, Any]:
+        request = (context or {}).get("request")
+        if request is None:
+            return obj.field_values or {}
+        return card_access(getattr(request, "auth", None)).visible_values(obj.field_values)
 
 
 class _CustomerWritable(_Input):

@@ -18,11 +18,20 @@ STATUS_BADGE = {
     "lost": "text-bg-secondary",
     "blocked": "text-bg-danger",
 }
-ROW = (
-    '<tr><td><a href="{}" hx-boost="false">{}</a></td><td>{}{}</td><td>{}</td>'
-    '<td><span class="badge {}">{}</span></td><td>{}</td><td>{}</td><td>{}</td>'
-    '<td class="text-nowrap">{}</td><td class="text-nowrap">{}</td></tr>'
-)
+# One cell per column, in the columns' order; tags and phone are left out for a user who
+# may not see them (the view excludes those columns, tokui.fields.access).
+CELLS = {
+    "code": '<td><a href="{}" hx-boost="false">{}</a></td>',
+    "name": "<td>{}{}</td>",
+    "kind": "<td>{}</td>",
+    "status": '<td><span class="badge {}">{}</span></td>',
+    "owner": "<td>{}</td>",
+    "area": "<td>{}</td>",
+    "tags": "<td>{}</td>",
+    "phone": '<td class="text-nowrap">{}</td>',
+    "updated": '<td class="text-nowrap">{}</td>',
+}
+ROW = "<tr>" + "".join(CELLS.values()) + "</tr>"
 READING = '<div class="reading">{}</div>'
 TAG = '<span class="badge rounded-pill text-bg-light border">{}</span>'
 
@@ -69,9 +78,12 @@ class CustomerTable(tables.Table):
         # Choice labels are lazy translations; resolving them once per page, not per row.
         kinds = {value: str(label) for value, label in CustomerKind.choices}
         statuses = {value: str(label) for value, label in CustomerStatus.choices}
+        excluded = set(self.exclude or ())
+        show_tags, show_phone = "tags" not in excluded, "phone" not in excluded
+        row = "<tr>" + "".join(c for n, c in CELLS.items() if n not in excluded) + "</tr>"
         return format_html_join(
             "",
-            ROW,
+            row,
             (
                 (
                     before + quote(customer.code) + after,
@@ -83,8 +95,12 @@ class CustomerTable(tables.Table):
                     statuses.get(customer.status, customer.status),
                     customer.owner or "—",
                     customer.area or "—",
-                    format_html_join(" ", TAG, ((tag.name,) for tag in _tags(customer))),
-                    customer.phone,
+                    *(
+                        [format_html_join(" ", TAG, ((tag.name,) for tag in _tags(customer)))]
+                        if show_tags
+                        else []
+                    ),
+                    *([customer.phone] if show_phone else []),
                     date_format(timezone.localtime(customer.updated_at), "SHORT_DATETIME_FORMAT"),
                 )
                 for customer in self.page_rows()

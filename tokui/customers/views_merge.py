@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from tokui.core.exceptions import EditConflict
+from tokui.fields.access import card_access
 from tokui.fields.choices import FieldType
 from tokui.fields.selectors import active_field_definitions
 from tokui.users.roles import CUSTOMER, has_permission
@@ -35,6 +36,8 @@ REASON_LABELS = {
     "reading": gettext_lazy("same reading"),
     "phone": gettext_lazy("same phone"),
     "address": gettext_lazy("same address"),
+    # tokui.customers.selectors.HIDDEN_REASON: a part the user may not see matched.
+    "hidden": gettext_lazy("a field you may not see"),
 }
 
 
@@ -115,8 +118,18 @@ def _comparison(request, keep, merge):
     definition_list = active_field_definitions()
     definitions = {d.key: d for d in definition_list}
     differences = services.merge_differences(keep, merge, definition_list)
+    access = card_access(request.user)
     rows, choices = [], {}
     for name, (kept_value, merged_value) in differences.items():
+        visible = (
+            access.can_view("consent")
+            if name.startswith("consent.")
+            else access.can_view_change("customers.customer", name)
+        )
+        if not visible:
+            # A part the user may not see keeps the kept card's value and is not shown.
+            choices[name] = services.KEEP
+            continue
         posted = request.POST.get(CHOICE_PREFIX + name)
         choice = (
             posted
@@ -170,7 +183,9 @@ def merge_view(request, keep_code, merge_code):
         "merge": merge,
         "rows": rows,
         "versions": {"keep": versions[keep.code], "merge": versions[merge.code]},
-        "tags": sorted({t.name for t in keep.tags.all()} | {t.name for t in merge.tags.all()}),
+        "tags": sorted({t.name for t in keep.tags.all()} | {t.name for t in merge.tags.all()})
+        if card_access(request.user).can_view("tags")
+        else [],
         "moving": merge_counts(merge),
         "error": None,
         "conflict": None,

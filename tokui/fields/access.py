@@ -13,6 +13,8 @@ Read it once per request with ``card_access(user)`` and ask it; never test roles
 
 import dataclasses
 
+from django.utils.translation import gettext_lazy as _
+
 from tokui.users.choices import Role
 
 from .choices import Category
@@ -28,6 +30,19 @@ BUILT_IN_PARTS: dict[str, str] = {
     "people": Category.PERSONAL,
     "addresses": Category.PERSONAL,
     "consent": Category.PERSONAL,
+}
+
+# How a refusal or a page names a built-in part.
+PART_LABELS = {
+    "preferred_channel": _("preferred channel"),
+    "notes": _("notes"),
+    "tags": _("tags"),
+    "assigned_users": _("assigned staff"),
+    "phone": _("phone"),
+    "email": _("e-mail"),
+    "people": _("people"),
+    "addresses": _("addresses"),
+    "consent": _("consent"),
 }
 
 _ALL = frozenset(Category.values)
@@ -142,6 +157,16 @@ def card_access(user) -> CardAccess:
     return access
 
 
+def part_label(part: str) -> str:
+    """A part's name for people: a built-in part's label or a card field's label."""
+    if part in PART_LABELS:
+        return str(PART_LABELS[part])
+    from .models import FieldDefinition
+
+    definition = FieldDefinition.objects.filter(key=part).first()
+    return definition.display_label if definition else part
+
+
 def forget_card_access(user) -> None:
     if user is not None and hasattr(user, "_card_access"):
         del user._card_access
@@ -164,7 +189,8 @@ def _compute(user) -> CardAccess:
 
     role = getattr(user, "role", "") if getattr(user, "is_authenticated", False) else ""
     if not role or not getattr(user, "is_active", False):
-        return CardAccess(role, frozenset(), frozenset(), frozenset(), frozenset(), frozenset())
+        # No role: an inactive account sees nothing, not even a card's identity.
+        return CardAccess("", frozenset(), frozenset(), frozenset(), frozenset(), frozenset())
     viewable, editable = category_rules().get(role, (frozenset(), frozenset()))
     visible, editable_keys, controlled, hidden = set(), set(), set(), set()
     for key, category, view_roles, edit_roles, is_controlled in FieldDefinition.objects.values_list(

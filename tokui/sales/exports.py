@@ -16,6 +16,7 @@ import datetime
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
@@ -23,8 +24,11 @@ from django.utils.translation import gettext as _
 from tokui.audit.choices import AccessAction
 from tokui.audit.services import purpose_required, record_access
 from tokui.customers.filtersets import CustomerFilterSet
+from tokui.customers.selectors import SYSTEM
+from tokui.fields.access import card_access
 from tokui.fields.choices import FieldType
 from tokui.fields.selectors import active_field_definitions
+from tokui.users.roles import CUSTOMER, has_permission
 
 from .filtersets import OrderFilterSet, PaymentFilterSet, PersonFilterSet, ProductFilterSet
 from .selectors import export_base_queryset
@@ -99,10 +103,32 @@ def neutralise(text: str) -> str:
 # --- rows -------------------------------------------------------------------------------
 
 
-def _customer_rows(queryset: QuerySet) -> Iterator[list]:
+# The card part (tokui.fields.access) behind each customer column that field rules may
+# hide; the others are the card's identity, which whoever may export the card sees.
+CUSTOMER_COLUMN_PARTS = {
+    "phone": "phone",
+    "email": "email",
+    "postal_code": "addresses",
+    "address": "addresses",
+}
+
+
+def _customer_columns(access) -> tuple[list[str], list]:
+    """The customer columns and card fields ``access`` may see (all of them for None)."""
+    columns = [
+        c
+        for c in CUSTOMER_COLUMNS
+        if access is None or access.can_view(CUSTOMER_COLUMN_PARTS.get(c, c))
+    ]
+    definitions = [
+        d for d in active_field_definitions() if access is None or access.can_view(d.key)
+    ]
+    return columns, definitions
+
+
+def _customer_rows(queryset: QuerySet, columns: list[str], definitions: list) -> Iterator[list]:
     from tokui.customers.models import Address  # the prefetch's row order; read-only
 
-    definitions = active_field_definitions()
     # The import reads postal_code and address into the primary address (address is its
     # first line), so the export writes exactly those: a re-import then changes nothing.
     addresses = Prefetch(
@@ -114,18 +140,21 @@ def _customer_rows(queryset: QuerySet) -> Iterator[list]:
     for customer in customers.order_by("code").iterator(chunk_size=CHUNK_ROWS):
         address = customer.export_addresses[0] if customer.export_addresses else None
         values = customer.field_values or {}
+        cells = {
+            "code": customer.code,
+            "kind": customer.kind,
+            "name": customer.name,
+            "name_reading": customer.name_reading,
+            "status": customer.status,
+            "owner": customer.owner.username if customer.owner_id else "",
+            "area": customer.area.code if customer.area_id else "",
+            "phone": customer.phone,
+            "email": customer.email,
+            "postal_code": address.postal_code if address else "",
+            "address": address.line1 if address else "",
+        }
         yield [
-            customer.code,
-            customer.kind,
-            customer.name,
-            customer.name_reading,
-            customer.status,
-            customer.owner.username if customer.owner_id else "",
-            customer.area.code if customer.area_id else "",
-            customer.phone,
-            customer.email,
-            address.postal_code if address else "",
-            address.line1 if address else "",
+            *(cells[column] for column in columns),
             *(_card_value(d, values.get(d.key)) for d in definitions),
         ]
 
@@ -191,7 +220,7 @@ def _payment_rows(queryset: QuerySet) -> Iterator[list]:
         yield list(row)
 
 
-def _filtered(filterset_class, params: dict, queryset: QuerySet) -> QuerySet:
+def _filtered(filterset_class, params: dict, queryset: QuerySet, user=SYSTEM) -> QuerySet:
     params = {key: value for key, value in params.items() if value not in (None, "")}
     unknown = set(params) - set(filterset_class.base_filters)
     if unknown:
@@ -204,7 +233,9 @@ def _filtered(filterset_class, params: dict, queryset: QuerySet) -> QuerySet:
         )
     if not params:
         return queryset
-    filterset = filterset_class(params, queryset=queryset)
+    # The search matches phones only for a user who may see them; the filter set reads the
+    # user from its request, which an export (web or command line) does not always have.
+    filterset = filterset_class(params, queryset=queryset, request=SimpleNamespace(user=user))
     if not filterset.is_valid():
         # An export that silently dropped a filter would take out more than was asked.
         raise ExportError(
@@ -223,13 +254,25 @@ def export_table(kind: str, *, user=None, params: dict | None = None, system: bo
     params = dict(params or {})
     if kind not in KINDS:
         raise ExportError(_("Unknown export: %(kind)s.") % {"kind": kind})
+    # Field rules (tokui.fields.access): a column the user may not see is not in the file.
+    access = None if system else card_access(user)
     if kind == "customers":
         queryset = _filtered(
-            CustomerFilterSet, params, export_base_queryset(kind, user=user, system=system)
+            CustomerFilterSet,
+            params,
+            export_base_queryset(kind, user=user, system=system),
+            user=SYSTEM if system else user,
         )
-        header = CUSTOMER_COLUMNS + [d.key for d in active_field_definitions()]
-        rows = _customer_rows(queryset)
+        columns, definitions = _customer_columns(access)
+        header = columns + [d.key for d in definitions]
+        rows = _customer_rows(queryset, columns, definitions)
     elif kind == "people":
+        # A role that reads no cards gets an empty file from its scope, as for other kinds.
+        may_read_cards = has_permission(user, CUSTOMER, "view")
+        if access is not None and may_read_cards and not access.can_view("people"):
+            raise ExportError(
+                _("Your role may not see the people of a card, so it cannot export them.")
+            )
         queryset = _filtered(
             PersonFilterSet, params, export_base_queryset(kind, user=user, system=system)
         )

@@ -238,7 +238,9 @@ def test_administrator_and_manager_delete_a_card(call, users, customer, role):
 
     assert response.status_code == 204
     assert response.content == b""
-    assert not Customer.objects.filter(code="TKY-0001").exists()
+    # Deleting moves the card to the trash (docs/trash.md): hidden, not yet erased.
+    assert not Customer.objects.restrict(users[role]).filter(code="TKY-0001").exists()
+    assert Customer.objects.get(code="TKY-0001").deleted_by == users[role]
     assert ObjectChange.objects.get(action="delete").actor == users[role]
 
 
@@ -325,9 +327,9 @@ def test_list_costs_the_same_queries_for_many_cards(call, users, areas, django_a
         customer = CustomerFactory(code=f"Q-{n}", area=areas["TKY"], owner=admin)
         customer.tags.add(Tag.objects.get_or_create(name=f"tag{n % 3}")[0])
 
-    # token, count, page with owner and area, tags of the page, one access record (GOV-1):
-    # not one query per card.
-    with django_assert_num_queries(5):
+    # token, field rules (category rules, field definitions), count, page with owner and
+    # area, tags of the page, one access record (GOV-1): not one query per card.
+    with django_assert_num_queries(7):
         response = call("get", f"{LIST}?page_size=30", admin)
 
     items = response.json()["items"]

@@ -189,9 +189,9 @@ def test_list_query_count_does_not_grow_with_rows(
     many = _list_queries(client, 40, areas, users)
 
     assert many == few
-    # session, user, second-factor device, area, tag lookup, count, owner/area/tag choices,
-    # page, tags, session save
-    with django_assert_max_num_queries(14):
+    # session, user, second-factor device, area, field rules (category rules, field
+    # definitions), tag lookup, count, owner/area/tag choices, page, tags, session save
+    with django_assert_max_num_queries(16):
         client.get(LIST_URL, {"q": "c0", "status": "active", "tag": "VIP", "sort": "-name"})
 
 

@@ -23,7 +23,7 @@ from tokui.audit.models import ObjectChange
 from tokui.core.testing.factories import AddressFactory, FieldDefinitionFactory, PersonFactory
 from tokui.customers import services
 from tokui.customers.models import Customer, Person
-from tokui.fields.choices import Category, FieldType
+from tokui.fields.choices import Category
 from tokui.fields.models import CategoryRule
 from tokui.sales import exports
 from tokui.users.choices import Role
@@ -291,7 +291,7 @@ HISTORY_READERS = (Role.ADMINISTRATOR, Role.MANAGER, Role.ACCOUNT_MANAGER, Role.
 
 @pytest.mark.parametrize("role", HISTORY_READERS)
 def test_history_names_a_hidden_change_without_its_values(client, users, changed, role):
-    keys, personal = VISIBLE[role]
+    keys = VISIBLE[role][0]
     client.force_login(users[role])
 
     html = client.get(reverse("customers:history", args=["TKY-0001"])).content.decode()

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
-from tokui.core.api_schemas import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
+from tokui.core.api_schemas import LIST_ERRORS, WRITE_ERRORS, ErrorOut
 from tokui.users.roles import TRASH, has_permission
 
 from . import selectors, services
@@ -94,7 +94,7 @@ def trash_restore(request, code: str):
 
 @router.post(
     "/trash/purge",
-    response={200: PurgeOut, **READ_ERRORS},
+    response={200: PurgeOut, 401: ErrorOut, 403: ErrorOut},
     tags=TRASH_TAGS,
     summary="Purge the cards past the retention",
 )

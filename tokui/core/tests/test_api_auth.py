@@ -175,6 +175,10 @@ def test_openapi_document_lists_every_path_with_its_error_responses(client):
         "/api/v1/change-requests/{pk}/approve",
         "/api/v1/change-requests/{pk}/reject",
         "/api/v1/change-requests/{pk}/withdraw",
+        # the trash
+        "/api/v1/trash",
+        "/api/v1/trash/{code}/restore",
+        "/api/v1/trash/purge",
     }
     expected = {
         ("/api/v1/customers", "get"): {"200", "401", "403", "422"},
@@ -219,6 +223,9 @@ def test_openapi_document_lists_every_path_with_its_error_responses(client):
             "409",
             "422",
         },
+        ("/api/v1/trash", "get"): {"200", "401", "403", "422"},
+        ("/api/v1/trash/{code}/restore", "post"): {"200", "401", "403", "404", "422"},
+        ("/api/v1/trash/purge", "post"): {"200", "401", "403"},
     }
     found = {
         (path, method): set(operation["responses"])

@@ -483,7 +483,9 @@ def test_manager_deletes_a_card_after_confirming(client, users, customer):
     assert "山田商店" in confirm.content.decode()
     assert response.status_code == 302
     assert response["Location"] == reverse("customers:list")
-    assert not Customer.objects.filter(pk=customer.pk).exists()
+    # Deleting moves the card to the trash (docs/trash.md): hidden, not yet erased.
+    assert not Customer.objects.restrict(users[MANAGER]).filter(pk=customer.pk).exists()
+    assert Customer.objects.get(pk=customer.pk).deleted_at is not None
     assert ObjectChange.objects.filter(action="delete", customer_id=customer.pk).count() == 1
 
 

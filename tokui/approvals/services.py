@@ -300,3 +300,35 @@ def customer_edit_with_approval(
         source_reference=source_reference,
     )
     return customer, request
+
+
+@transaction.atomic
+def customer_create_with_approval(
+    *,
+    actor,
+    data: dict,
+    reason: str = "",
+    source: str = RequestSource.WEB,
+    source_reference: str = "",
+) -> tuple[Customer, ChangeRequest | None]:
+    """A new card whose controlled fields, when the actor needs approval for them, are
+    left blank and asked for in a change request on the new card; all or nothing."""
+    access = card_access(actor)
+    field_values = dict(data.get("field_values") or {})
+    asked = {k: field_values.pop(k) for k in list(field_values) if access.needs_approval(k)}
+    rest = dict(data)
+    if "field_values" in rest:
+        rest["field_values"] = field_values
+    customer = customer_services.customer_create(actor=actor, data=rest)
+    changes = controlled_differences(customer=customer, values=asked)
+    if not changes:
+        return customer, None
+    request = change_request_create(
+        actor=actor,
+        customer=customer,
+        proposed=changes,
+        reason=reason,
+        source=source,
+        source_reference=source_reference,
+    )
+    return customer, request

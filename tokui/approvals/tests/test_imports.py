@@ -82,3 +82,17 @@ def test_the_check_pass_leaves_no_request_behind(tmp_path, users, customer, cont
 
     assert job.status == ImportStatus.REJECTED
     assert not ChangeRequest.objects.exists()
+
+
+def test_a_new_cards_controlled_value_is_asked_for_too(tmp_path, users, areas, controlled):
+    am = users[Role.ACCOUNT_MANAGER]
+
+    job = run(tmp_path, am, "code,name,credit_limit\nNEW-0002,新しい店,300000\n")
+
+    assert job.created_rows == 1
+    card = Customer.objects.get(code="NEW-0002")
+    assert card.field_values == {}
+    request = ChangeRequest.objects.get()
+    assert (request.customer, request.requested_by) == (card, am)
+    assert request.proposed == {"field_values": {"credit_limit": 300000}}
+    assert request.source_reference == f"import {job.pk} row 2"

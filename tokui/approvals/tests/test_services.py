@@ -330,3 +330,42 @@ def test_a_stale_edit_is_refused_as_a_whole(users, customer, controlled):
 
     assert not ChangeRequest.objects.exists()
     assert fresh(customer).name == "山田商店"
+
+
+def test_a_new_card_by_an_account_manager_asks_for_its_controlled_values(
+    users, areas, controlled, free_field
+):
+    from tokui.approvals.services import customer_create_with_approval
+
+    card, request = customer_create_with_approval(
+        actor=users[Role.ACCOUNT_MANAGER],
+        data={
+            "code": "NEW-1",
+            "kind": "shop",
+            "name": "新店",
+            "field_values": {"credit_limit": "5", "hobby": "Go"},
+        },
+        reason="Opening terms",
+    )
+
+    assert Customer.objects.get(pk=card.pk).field_values == {"hobby": "Go"}
+    assert request.proposed == {"field_values": {"credit_limit": 5}}
+    assert request.base_version == card.version
+
+
+def test_a_new_card_without_reason_for_its_controlled_values_is_not_made(users, areas, controlled):
+    from tokui.approvals.services import customer_create_with_approval
+
+    with pytest.raises(ValidationError) as error:
+        customer_create_with_approval(
+            actor=users[Role.ACCOUNT_MANAGER],
+            data={
+                "code": "NEW-1",
+                "kind": "shop",
+                "name": "新店",
+                "field_values": {"credit_limit": "5"},
+            },
+        )
+
+    assert "reason" in error.value.message_dict
+    assert not Customer.objects.filter(code="NEW-1").exists()

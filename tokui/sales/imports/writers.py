@@ -209,7 +209,7 @@ class CustomerWriter(_ServiceWriter):
                 fields.setdefault("kind", CustomerKind.COMPANY)
                 if "name" not in fields:
                     raise RowRejected([("name", "", _("This column is required."))])
-                customer = customer_services.customer_create(actor=self.actor, data=fields)
+                customer = self._create_card(fields)
                 outcome = 0
             else:
                 version = customer.version
@@ -225,22 +225,37 @@ class CustomerWriter(_ServiceWriter):
             self.touched.add(customer.pk)
         return outcome
 
-    def _update_card(self, customer: Customer, fields: dict) -> Customer:
-        """GOV-2: controlled card fields the importer may not change directly become a
-        change request (reason: the file's name; reference: the job and row), reported
-        on the job's page as sent for approval; the rest of the row applies."""
+    def _approval_options(self) -> dict:
+        """GOV-2: controlled card fields the importer may not set directly become a change
+        request (reason: the file's name; reference: the job and row), reported on the
+        job's page as sent for approval; the rest of the row applies."""
         from tokui.approvals.choices import RequestSource
-        from tokui.approvals.services import customer_edit_with_approval, import_reference
+        from tokui.approvals.services import import_reference
 
         job = self.job
+        return {
+            "reason": _("Import %(file)s") % {"file": job.file_name} if job else _("Import"),
+            "source": RequestSource.IMPORT,
+            "source_reference": import_reference(job, self.row_number) if job else "",
+        }
+
+    def _create_card(self, fields: dict) -> Customer:
+        from tokui.approvals.services import customer_create_with_approval
+
+        customer, _request = customer_create_with_approval(
+            actor=self.actor, data=fields, **self._approval_options()
+        )
+        return customer
+
+    def _update_card(self, customer: Customer, fields: dict) -> Customer:
+        from tokui.approvals.services import customer_edit_with_approval
+
         customer, _request = customer_edit_with_approval(
             actor=self.actor,
             customer=customer,
             data=fields,
             expected_version=customer.version,
-            reason=_("Import %(file)s") % {"file": job.file_name} if job else _("Import"),
-            source=RequestSource.IMPORT,
-            source_reference=import_reference(job, self.row_number) if job else "",
+            **self._approval_options(),
         )
         return customer
 

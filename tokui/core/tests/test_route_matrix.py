@@ -658,7 +658,7 @@ def caller_for(name: str, user, client) -> tuple:
     if name.startswith(API):
         return client, {"HTTP_AUTHORIZATION": bearer(user)}
     browser = TwoFactorClient()
-    browser.force_login(user)
+    browser.sign_in(user)
     return browser, {}
 
 

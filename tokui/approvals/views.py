@@ -196,7 +196,7 @@ def detail(request, pk: int):
             "form": form,
             "may_decide": may_decide,
             "may_withdraw": change_request.is_pending and change_request.requested_by_id == user.pk,
-            "conflict": _conflict_context(conflict),
+            "conflict": _conflict_context(conflict, user),
             "current_version": conflict.current_version if conflict else None,
         },
         status=status,

@@ -228,6 +228,7 @@ def test_stale_approval_shows_the_conflict_and_the_rebase_step(
     page = response.content.decode()
     assert 'id="approval-conflict"' in page
     assert "admin" in page  # who changed the card meanwhile
+    assert "Hobby: — → Tennis" in page  # and what they changed
     assert f'name="seen_version" value="{moved.version}"' in page
     assert ObjectChange.objects.count() == changes
     request.refresh_from_db()

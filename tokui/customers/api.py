@@ -210,6 +210,9 @@ def customer_list(request, filters: Query[CustomerFilters]):
         # Areas form a tree: a region's list includes its sub-areas.
         customers = customers.filter(area__path__startswith=area.path) if area else customers.none()
     if filters.tag:
+        if not card_access(request.auth).can_view("tags"):
+            # Filtering by a tag one may not see would tell which cards carry it.
+            raise PermissionDenied(_("Your role may not see tags."))
         customers = customers.filter(tags__name=filters.tag)
     return customers
 

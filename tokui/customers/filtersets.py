@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from tokui.accounts.selectors import area_list
+from tokui.fields.access import card_access
 
 from .choices import CustomerStatus
 from .selectors import customer_search, owner_filter_choices, tag_list
@@ -74,6 +75,9 @@ class CustomerFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Field rules (tokui.fields.access): filtering by tag would tell a hidden tag.
+        if not card_access(getattr(self.request, "user", None)).can_view("tags"):
+            del self.filters["tag"]
         for field in self.form.fields.values():
             if isinstance(field.widget, forms.Select):
                 field.widget = PlainSelect(attrs={"class": "form-select"}, choices=field.choices)

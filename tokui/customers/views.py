@@ -7,6 +7,7 @@ the action at all → 403, a card outside the user's scope → 404.
 import datetime
 from decimal import Decimal, InvalidOperation
 
+from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
@@ -574,22 +575,28 @@ def consent_edit(request, code):
     customer = _customer_or_404(request, code, "change")
     _require_part(request.user, "consent")
     consents = consents_by_channel(customer=customer)
-    form = ConsentForm(request.POST or None, customer=customer, consents=consents)
+    access = card_access(request.user)
+    form = _ruled_consent_form(
+        ConsentForm(request.POST or None, customer=customer, consents=consents), access
+    )
     conflict = None
     if request.method == "POST" and form.is_valid():
+        channel = form.fields["preferred_channel"]
         try:
             with transaction.atomic():
                 services.customer_update(
                     actor=request.user,
                     customer=customer,
-                    data={"preferred_channel": form.cleaned_data["preferred_channel"]},
+                    data={}
+                    if channel.disabled
+                    else {"preferred_channel": form.cleaned_data["preferred_channel"]},
                     expected_version=form.cleaned_data["version"],
                 )
                 for payload in form.changed_consents():
                     services.consent_set(actor=request.user, customer=customer, data=payload)
         except EditConflict as error:
             conflict = error
-            form = form.with_version(error.current_version)
+            form = _ruled_consent_form(form.with_version(error.current_version), access)
         except ValidationError as error:
             form.add_service_errors(error)
         else:
@@ -601,6 +608,19 @@ def consent_edit(request, code):
         {"customer": customer, "form": form, "conflict": _conflict_context(conflict, request.user)},
         status=409 if conflict else 200,
     )
+
+
+def _ruled_consent_form(form: ConsentForm, access) -> ConsentForm:
+    """The preferred channel is a basic part of the card, the answers personal: a user who
+    may not edit it gets it disabled (never sent on), one who may not see it an empty
+    hidden input, so its value is not in the page."""
+    channel = form.fields["preferred_channel"]
+    if not access.can_edit("preferred_channel"):
+        channel.disabled = True
+    if not access.can_view("preferred_channel"):
+        channel.widget = forms.HiddenInput()
+        form.initial["preferred_channel"] = ""
+    return form
 
 
 # --- shared page shapes ---------------------------------------------------------------

@@ -66,8 +66,11 @@ def handover_view(request):
     filterset = None
     if form.is_valid():
         from_user, to_user = form.cleaned_data["from_user"], form.cleaned_data["to_user"]
+        # The request gives the filters the user's field rules (phone search, tag filter).
         filterset = CustomerFilterSet(
-            filter_params, queryset=handover_customers(user=request.user, from_user=from_user)
+            filter_params,
+            queryset=handover_customers(user=request.user, from_user=from_user),
+            request=request,
         )
         cards = filterset.qs
         if request.method == "POST":
@@ -92,7 +95,7 @@ def handover_view(request):
         count = cards.count()
     if filterset is None:
         filterset = CustomerFilterSet(
-            filter_params, queryset=customer_list(user=request.user).none()
+            filter_params, queryset=customer_list(user=request.user).none(), request=request
         )
     for name in set(filterset.form.fields) - set(HANDOVER_FILTERS):
         del filterset.form.fields[name]

@@ -236,6 +236,10 @@ def _filtered(filterset_class, params: dict, queryset: QuerySet, user=SYSTEM) ->
     # The search matches phones only for a user who may see them; the filter set reads the
     # user from its request, which an export (web or command line) does not always have.
     filterset = filterset_class(params, queryset=queryset, request=SimpleNamespace(user=user))
+    if refused := sorted(set(params) - set(filterset.filters)):
+        # Field rules took the filter away (a tag the user may not see): say so, rather
+        # than export every card.
+        raise ExportError(_("You may not filter by: %(names)s.") % {"names": ", ".join(refused)})
     if not filterset.is_valid():
         # An export that silently dropped a filter would take out more than was asked.
         raise ExportError(

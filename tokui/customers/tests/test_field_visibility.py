@@ -519,3 +519,59 @@ def test_the_privacy_export_is_for_roles_that_see_the_whole_card(
 
     assert (response.status_code == 200) is allowed
     assert (reverse("customers:privacy_export", args=["TKY-0001"]) in page) is allowed
+
+
+# --- basic parts hidden: tags, preferred channel --------------------------------------
+
+
+@pytest.fixture
+def basic_hidden_from_am(card):
+    card.preferred_channel = "letter"
+    card.save()
+    card.tags.create(name="VIP-SECRET")
+    CategoryRule.objects.create(
+        category=Category.BASIC, role=Role.ACCOUNT_MANAGER, can_view=False, can_edit=False
+    )
+    return card
+
+
+def test_a_hidden_tag_cannot_be_seen_or_filtered_by(client, users, basic_hidden_from_am):
+    am = users[Role.ACCOUNT_MANAGER]
+    client.force_login(am)
+
+    card_page = client.get(reverse("customers:detail", args=["TKY-0001"])).content.decode()
+    listing = client.get(reverse("customers:list")).content.decode()
+    by_tag = api(client, am, "get", "/api/v1/customers?tag=VIP-SECRET")
+    payload = api(client, am, "get", "/api/v1/customers/TKY-0001").json()
+
+    assert "VIP-SECRET" not in card_page + listing
+    assert 'name="tag"' not in listing
+    assert by_tag.status_code == 403
+    assert "tags" not in payload and "preferred_channel" not in payload
+    with pytest.raises(exports.ExportError, match="You may not filter by: tag"):
+        exports.export_table("customers", user=fresh(am), params={"tag": "VIP-SECRET"})
+
+
+def test_the_consent_page_hides_the_preferred_channel_and_keeps_it(
+    client, users, basic_hidden_from_am
+):
+    client.force_login(users[Role.ACCOUNT_MANAGER])
+    url = reverse("customers:consent", args=["TKY-0001"])
+
+    html = client.get(url).content.decode()
+    response = client.post(
+        url,
+        {
+            "version": basic_hidden_from_am.version,
+            "preferred_channel": "email",
+            "email_granted": "yes",
+            "email_recorded_on": "2026-01-05",
+        },
+    )
+
+    assert '<input type="hidden" name="preferred_channel" disabled' in html
+    assert '<select name="preferred_channel"' not in html
+    assert response.status_code == 302
+    card = Customer.objects.get(pk=basic_hidden_from_am.pk)
+    assert card.preferred_channel == "letter"
+    assert card.consents.get().channel == "email"

@@ -179,6 +179,8 @@ def test_openapi_document_lists_every_path_with_its_error_responses(client):
         "/api/v1/trash",
         "/api/v1/trash/{code}/restore",
         "/api/v1/trash/purge",
+        # field rules (who sees what)
+        "/api/v1/field-rules",
     }
     expected = {
         ("/api/v1/customers", "get"): {"200", "401", "403", "422"},
@@ -226,6 +228,8 @@ def test_openapi_document_lists_every_path_with_its_error_responses(client):
         ("/api/v1/trash", "get"): {"200", "401", "403", "422"},
         ("/api/v1/trash/{code}/restore", "post"): {"200", "401", "403", "404", "422"},
         ("/api/v1/trash/purge", "post"): {"200", "401", "403"},
+        ("/api/v1/field-rules", "get"): {"200", "401", "403"},
+        ("/api/v1/field-rules", "put"): {"200", "401", "403", "422"},
     }
     found = {
         (path, method): set(operation["responses"])

@@ -38,6 +38,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
 from django.urls.exceptions import NoReverseMatch
 
 from config.urls import urlpatterns as site_urlpatterns
+from tokui.approvals.models import ChangeRequest
 from tokui.audit.models import AccessEvent, ObjectChange
 from tokui.core.testing.clients import TwoFactorClient, bearer
 from tokui.core.testing.factories import (
@@ -246,8 +247,7 @@ def trashed(world):
 
 def change_request(world):
     """A pending change request (GOV-2) on the target card, made by the card's owner."""
-    proposed = {"field_values": {world["definition"].key: "X"}}
-    return [ChangeRequestFactory(customer=world["customer"], proposed=proposed).pk]
+    return [world["change_request"].pk]
 
 
 def _withdraw(role, target):
@@ -415,6 +415,18 @@ MATRIX: dict[str, Route] = {
         need=Need(CHANGE_REQUEST, "change", scoped=True),
     ),
     f"{API}change_request_withdraw": endpoint("post", args=change_request, need=WITHDRAW),
+    # field visibility per role: the "who sees what" grid (a body that keeps the default)
+    f"{API}field_rules_get": endpoint(customer_data=False, need=Need(FIELD_DEFINITION, "view")),
+    f"{API}field_rules_set": endpoint(
+        "put",
+        customer_data=False,
+        need=Need(FIELD_DEFINITION, "change"),
+        body=lambda world: {
+            "rules": [
+                {"category": "network", "role": "manager", "can_view": True, "can_edit": True}
+            ]
+        },
+    ),
 }
 
 # Routes outside the matrix, each with the reason it needs no permission check here.
@@ -483,8 +495,9 @@ def world(users, customer, other_customer, tmp_path):
 
     ``customer`` (TKY-0001) and ``second`` (TKY-0002) are the Tokyo account manager's;
     ``other_customer`` (OSK-0001) and OSK-0002 are Osaka's. Each card in the matrix has a
-    person, an address, an order and a payment, and a card of the same owner and area
-    sits in the trash (TKY-0009, OSK-0009); each user has an import job of their own.
+    person, an address, an order, a payment and a pending change request, and a card of
+    the same owner and area sits in the trash (TKY-0009, OSK-0009); each user has an
+    import job of their own.
     """
     # Each pair shares a phone, so the duplicates page has one pair in scope and one out.
     second = CustomerFactory(
@@ -510,6 +523,7 @@ def world(users, customer, other_customer, tmp_path):
         )
         for user in [*users.values(), stranger]
     }
+    definition = FieldDefinitionFactory()
     cards = {}
     for number, card_ in enumerate((customer, other_customer), start=1):
         # A card of the same owner and area, in the trash.
@@ -520,6 +534,9 @@ def world(users, customer, other_customer, tmp_path):
             "address": AddressFactory(customer=card_),
             "order": builders.order(users, card_, number=f"SO-{number}"),
             "trashed": binned,
+            "change_request": ChangeRequestFactory(
+                customer=card_, proposed={"field_values": {definition.key: "X"}}
+            ),
         }
         builders.payment(users, card_, reference=f"PAY-{number}")
     return {
@@ -530,7 +547,7 @@ def world(users, customer, other_customer, tmp_path):
         "stranger": stranger,
         "cards": cards,
         "jobs": jobs,
-        "definition": FieldDefinitionFactory(),
+        "definition": definition,
         "product": builders.product_for("P-001"),
     }
 
@@ -580,10 +597,11 @@ def written(world: dict) -> tuple:
         ObjectChange.objects.count(),
         AccessEvent.objects.count(),
         Customer.objects.count(),
-        list(Customer.objects.filter(pk=card_.pk).values()),
+        list(Customer.objects.filter(pk__in=[card_.pk, world["trashed"].pk]).values()),
         list(Person.objects.filter(customer=card_).order_by("pk").values()),
         list(Address.objects.filter(customer=card_).order_by("pk").values()),
         list(Order.objects.filter(customer=card_).order_by("pk").values()),
+        list(ChangeRequest.objects.filter(customer=card_).order_by("pk").values()),
         list(FieldDefinition.objects.order_by("pk").values()),
         list(Product.objects.order_by("pk").values()),
         list(ImportJob.objects.order_by("pk").values()),

@@ -379,3 +379,21 @@ def test_a_people_import_for_a_trashed_card_is_rejected_saying_so(tmp_path, tras
 
     assert ImportRejection.objects.get().reason.startswith("This customer's card is in the trash")
     assert Person.objects.filter(customer=trashed).count() == 1
+
+
+# --- the logs keep what happened -----------------------------------------------------
+
+
+def test_the_logs_still_show_a_trashed_cards_reads_and_changes(users, card):
+    admin = browser(users[Role.ADMINISTRATOR])
+    admin.get(reverse("customers:detail", args=["TKY-0001"]))  # one access record
+    services.customer_delete(actor=users[Role.ADMINISTRATOR], customer=card)
+
+    access = admin.get(reverse("audit:access_log"), {"customer": "TKY-0001"})
+    changes = admin.get(reverse("audit:change_log"), {"action": "delete"})
+
+    assert access.status_code == 200
+    assert access.context["customer"] == card
+    assert [row["event"].customer_id for row in access.context["rows"]] == [card.pk]
+    assert changes.status_code == 200
+    assert {row["change"].customer_id for row in changes.context["rows"]} == {card.pk}

@@ -44,6 +44,7 @@ SMALLEST_SPLIT = 512
 # From this many staged lines on, PostgreSQL checks the lines' keys to their order and
 # product once over the whole table, not line by line at commit (see _drop_line_keys).
 BULK_KEY_LINES = 100_000
+POSTGRES_WORK_MEM_MB = 256
 MAX_AMOUNT = 10**12
 # A line's amount: the file's, or quantity x unit price.
 SQLITE_CACHE_KIB = 256 * 1024  # well under the 1 GiB an import may use
@@ -374,6 +375,7 @@ class OrderImport:
         Skipped when the hashes kept while reading saw no repeated key, no order with
         disagreeing lines and no line that could overflow its amount: the usual clean file.
         """
+        self._reject_orders_of_trashed_cards()
         self.seen_keys.clear()
         self.seen_orders.clear()
         if not self.needs_exact_check:
@@ -435,6 +437,40 @@ class OrderImport:
                     cursor.execute(f"DELETE FROM {STAGE} WHERE row_number IN ({marks})", chunk)
                 self.staged -= len(bad)
 
+    def _reject_orders_of_trashed_cards(self) -> None:
+        """An order already booked on a card in the trash stays with it: lines naming its
+        number are rejected, so restoring the card brings its orders back as they were.
+        One look at the (small, indexed) trash when it is empty, which is the usual case."""
+        from tokui.customers.models import Customer
+
+        if not Customer._base_manager.filter(deleted_at__isnull=False).exists():
+            return
+        sql = f"""
+            SELECT s.row_number, s.order_no FROM {STAGE} s
+            WHERE s.order_no IN (
+                SELECT o.number FROM sales_order o
+                JOIN customers_customer c ON c.id = o.customer_id
+                WHERE c.deleted_at IS NOT NULL
+            )
+            ORDER BY s.row_number
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            bad = cursor.fetchall()
+        if not bad:
+            return
+        reason = _("This order belongs to a card in the trash: restore the card first.")
+        for number, order_no in bad:
+            self.reject(number, "order_no", order_no, reason)
+        numbers = [number for number, _order_no in bad]
+        self.rejected_rows.update(numbers)
+        with transaction.atomic(), connection.cursor() as cursor:
+            for start in range(0, len(numbers), 500):
+                chunk = numbers[start : start + 500]
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(f"DELETE FROM {STAGE} WHERE row_number IN ({marks})", chunk)
+        self.staged -= len(numbers)
+
     # --- writing (inside the caller's transaction) ----------------------------------------
 
     def write(self, check_cancel) -> tuple[tuple[int, int, int], set[int]]:
@@ -443,6 +479,12 @@ class OrderImport:
         now = timezone.now()
         touched: set[int] = set()
         with connection.cursor() as cursor:
+            if self.postgres:
+                # For this transaction only: the default 4 MB makes the grouping of the
+                # staged lines by order, the join of lines to their orders and the checks of
+                # the keys spill to temporary files once a file has a few hundred thousand
+                # lines.
+                cursor.execute(f"SET LOCAL work_mem = '{POSTGRES_WORK_MEM_MB}MB'")
             keys = (
                 self._drop_line_keys(cursor)
                 if self.postgres and self.staged >= BULK_KEY_LINES

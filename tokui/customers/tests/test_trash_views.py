@@ -397,3 +397,40 @@ def test_the_logs_still_show_a_trashed_cards_reads_and_changes(users, card):
     assert [row["event"].customer_id for row in access.context["rows"]] == [card.pk]
     assert changes.status_code == 200
     assert {row["change"].customer_id for row in changes.context["rows"]} == {card.pk}
+
+
+def test_an_import_cannot_move_a_trashed_cards_order_or_payment_away(
+    tmp_path, trashed, other_customer
+):
+    Product.objects.get_or_create(code="P-1", defaults={"name": "緑茶"})
+    orders = tmp_path / "o.csv"
+    orders.write_text(
+        "order_no,line_no,customer_code,date,product_code,quantity,unit_price\n"
+        "SO-1,1,OSK-0001,2026-03-01,P-1,1,100\n",
+        encoding="utf-8",
+    )
+    payments = tmp_path / "p.csv"
+    payments.write_text(
+        "reference,customer_code,date,amount\nPAY-1,OSK-0001,2026-03-01,500\n", encoding="utf-8"
+    )
+
+    with pytest.raises(CommandError):
+        run_import("orders", str(orders))
+    with pytest.raises(CommandError):
+        run_import("payments", str(payments))
+
+    reasons = sorted(ImportRejection.objects.values_list("column", "value", "reason"))
+    assert reasons == [
+        (
+            "order_no",
+            "SO-1",
+            "This order belongs to a card in the trash: restore the card first.",
+        ),
+        (
+            "reference",
+            "PAY-1",
+            "This payment belongs to a card in the trash: restore the card first.",
+        ),
+    ]
+    assert Order.objects.get(number="SO-1").customer_id == trashed.pk
+    assert trashed.payments.get().reference == "PAY-1"

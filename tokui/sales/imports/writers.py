@@ -477,6 +477,22 @@ class PaymentWriter(_BulkWriter):
             return checks.number_text(raw, integer_digits=12, decimals=2)
         return checks.choice(raw, self.methods) if raw else PaymentMethod.TRANSFER
 
+    def check_batch(self, batch):
+        """A payment already booked on a card in the trash stays with it, so restoring the
+        card brings its payments back as they were."""
+        references = [data["reference"] for _number, data in batch]
+        held = set(
+            Payment.objects.filter(
+                reference__in=references, customer__deleted_at__isnull=False
+            ).values_list("reference", flat=True)
+        )
+        reason = _("This payment belongs to a card in the trash: restore the card first.")
+        return {
+            number: [("reference", data["reference"], reason)]
+            for number, data in batch
+            if data["reference"] in held
+        }
+
     def row_values(self, data):
         return {
             "customer_id": data["customer_code"],

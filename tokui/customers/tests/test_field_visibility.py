@@ -575,3 +575,45 @@ def test_the_consent_page_hides_the_preferred_channel_and_keeps_it(
     card = Customer.objects.get(pk=basic_hidden_from_am.pk)
     assert card.preferred_channel == "letter"
     assert card.consents.get().channel == "email"
+
+
+def test_a_hidden_derived_field_is_left_out_of_the_figures_panel_too(client, users, customer):
+    import datetime
+    from decimal import Decimal
+
+    from tokui.fields.choices import Maintenance
+    from tokui.metrics.services import metrics_refresh
+    from tokui.sales.models import Order, OrderLine, Product
+
+    tea = Product.objects.create(code="TEA", name="Tea", brand="Kirin", category="Drinks")
+    today = datetime.date.today()
+    order = Order.objects.create(number="O-1", customer=customer, date=today)
+    OrderLine.objects.create(
+        order=order,
+        line_no=1,
+        customer=customer,
+        date=today,
+        product=tea,
+        quantity=Decimal("7"),
+        unit_price=Decimal("123.45"),
+        amount=Decimal("864.15"),
+    )
+    metrics_refresh(customer_ids=[customer.pk])
+    FieldDefinitionFactory(
+        key="average_unit_price",
+        label="Average unit price",
+        field_type="decimal",
+        category=Category.BUSINESS,
+        maintenance=Maintenance.DERIVED,
+        view_roles=[Role.ADMINISTRATOR, Role.MANAGER],
+    )
+    pages = {}
+    for role in (Role.MANAGER, Role.ACCOUNT_MANAGER):
+        client.force_login(users[role])
+        pages[role] = client.get(reverse("customers:detail", args=["TKY-0001"])).content.decode()
+
+    assert "123.45" in pages[Role.MANAGER]
+    assert "Average unit price" in pages[Role.MANAGER]
+    assert "123.45" not in pages[Role.ACCOUNT_MANAGER]
+    assert "Average unit price" not in pages[Role.ACCOUNT_MANAGER]
+    assert "Kirin (100.0 %)" in pages[Role.ACCOUNT_MANAGER]  # the other figures stay

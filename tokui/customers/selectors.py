@@ -29,15 +29,18 @@ SYSTEM = object()
 def customer_search(queryset: QuerySet[Customer], query: str, *, user=SYSTEM) -> QuerySet[Customer]:
     """Match code, name, reading (any kana width or script) and phone digits.
 
-    Phone digits count only for a user who may see phones (tokui.fields.access): a match
-    on a hidden phone would tell the number. ``user=None`` (no one) matches no phone.
+    Phone digits count only for a user who may see phones and people (tokui.fields.access):
+    a match on a hidden phone would tell the number. ``user=None`` (no one) matches no phone.
     """
     key = search_key(query)
     if not key:
         return queryset
     condition = Q(search_text__contains=key)
     digits = digits_only(query)
-    may_match_phone = user is SYSTEM or card_access(user).can_view("phone")
+    # The digits hold the people's phones too, so both parts must be visible.
+    may_match_phone = user is SYSTEM or (
+        card_access(user).can_view("phone") and card_access(user).can_view("people")
+    )
     if may_match_phone and len(digits) >= MIN_PHONE_DIGITS and len(digits) >= len(key) - 4:
         condition |= Q(phone_digits__contains=digits)
     return queryset.filter(condition)

@@ -1,10 +1,20 @@
 """Recompute the figures per customer (CARD-4) from orders, order lines and payments.
 
-One INSERT … SELECT does the whole work inside the database, for every customer or for the
-touched ones: the lines are read once and summed per customer, per customer and brand and per
-customer and category in one grouping, and every figure comes from those sums, the orders and
-the payments with aggregates and a window function. Nothing here
-loops over customers or lines in Python, so the number of queries does not grow with the data.
+The work is set-based SQL inside the database, for every customer or for the touched ones,
+in a constant number of statements: nothing here loops over customers or lines in Python.
+
+The order lines are read once and summed per customer, brand and category ("line groups",
+brands and categories as small integers); the totals per customer, the quantity per brand and
+the amount per category are summed again from those groups, which are fewer than the lines,
+and every figure comes from those sums, the orders and the payments.
+
+- A partial refresh (``customer_ids``) is one DELETE and one INSERT … SELECT whose line
+  groups are a CTE reading the touched customers' lines through their index.
+- A full refresh on PostgreSQL first writes the line groups into a temporary table with
+  ``CREATE TABLE … AS``, which PostgreSQL may run with parallel workers (it never does for
+  an INSERT … SELECT), and with a larger ``work_mem`` for that transaction, so the sorts and
+  hashes over millions of rows stay in memory; then the same INSERT … SELECT reads them.
+- A full refresh on SQLite is the single statement of the partial one over every line.
 
 Rules (docs/metrics.md):
 - cancelled orders and their lines count for nothing;
@@ -50,26 +60,32 @@ FIGURE_COLUMNS = (
     "computed_at",
 )
 
+# Planner settings for a full PostgreSQL refresh, for its transaction only (put back after,
+# as a caller's transaction may go on): sorts of millions of lines in memory rather than in
+# temporary files at the default 4MB, and no hashed grouping of them, whose numeric running
+# sums take several hundred bytes per group and spill to disk batch after batch.
+FULL_REFRESH_SETTINGS = {"work_mem": "512MB", "enable_hashagg": "off"}
+
 
 def _vendor_sql() -> dict[str, str]:
     """The few expressions SQLite and PostgreSQL spell differently."""
     if connection.vendor == "postgresql":
         return {
             "days": "({later} - {earlier})",
-            "json_object_agg": "json_object_agg({key}, {value})::jsonb",
+            "json_object_agg": "jsonb_object_agg({key}, {value})",
             "empty_json": "'{}'::jsonb",
             "touched": "= ANY(%(customer_ids)s)",
             "scan_all": "",
-            "line_sets": """
-        -- One sort of the lines feeds all three groupings.
-        SELECT customer_id, brand_no, category_no,
-               GROUPING(brand_no, category_no) AS level,
-               SUM(quantity) AS quantity, SUM(amount) AS amount,
-                   SUM(quantity_12m) AS quantity_12m, SUM(amount_12m) AS amount_12m
-        FROM line_groups
-        GROUP BY GROUPING SETS (
-            (customer_id), (customer_id, brand_no), (customer_id, category_no)
-        )""",
+            # The brand with the most quantity, ties to the smallest brand number, in one
+            # aggregate per customer: arrays compare element by element, so the greatest
+            # [quantity, -brand number] is the top brand. No sort of every brand row.
+            "top_brands": """
+        SELECT r.customer_id, b.brand, r.top[1] AS quantity
+        FROM (
+            SELECT customer_id, MAX(ARRAY[quantity, -brand_no]) AS top
+            FROM brand_quantities GROUP BY customer_id
+        ) r
+        JOIN brands b ON b.brand_no = -r.top[2]""",
         }
     return {
         "days": "CAST(julianday({later}) - julianday({earlier}) AS INTEGER)",
@@ -78,23 +94,116 @@ def _vendor_sql() -> dict[str, str]:
         "touched": "IN (SELECT value FROM json_each(%(customer_ids)s))",
         # Every line is read: in table order, not through the customer index's random reads.
         "scan_all": "NOT INDEXED",
-        "line_sets": """
-        -- SQLite has no GROUPING SETS.
-        SELECT customer_id, NULL AS brand_no, NULL AS category_no, 3 AS level,
-               SUM(quantity) AS quantity, SUM(amount) AS amount,
-                   SUM(quantity_12m) AS quantity_12m, SUM(amount_12m) AS amount_12m
-        FROM line_groups GROUP BY customer_id
-        UNION ALL
-        SELECT customer_id, brand_no, NULL, 1,
-               SUM(quantity) AS quantity, SUM(amount) AS amount,
-                   SUM(quantity_12m) AS quantity_12m, SUM(amount_12m) AS amount_12m
-        FROM line_groups GROUP BY customer_id, brand_no
-        UNION ALL
-        SELECT customer_id, NULL, category_no, 2,
-               SUM(quantity) AS quantity, SUM(amount) AS amount,
-                   SUM(quantity_12m) AS quantity_12m, SUM(amount_12m) AS amount_12m
-        FROM line_groups GROUP BY customer_id, category_no""",
+        "top_brands": """
+        -- One grouped row per customer: SQLite indexes this for the final join, where it
+        -- would scan a plain filter of the ranks once per customer.
+        SELECT r.customer_id, b.brand, r.quantity
+        FROM (
+            SELECT customer_id,
+                   MAX(CASE WHEN brand_rank = 1 THEN brand_no END) AS brand_no,
+                   MAX(CASE WHEN brand_rank = 1 THEN quantity END) AS quantity
+            FROM (
+                SELECT customer_id, brand_no, quantity,
+                       ROW_NUMBER() OVER (
+                           PARTITION BY customer_id ORDER BY quantity DESC, brand_no
+                       ) AS brand_rank
+                FROM brand_quantities
+            ) ranks
+            GROUP BY customer_id
+        ) r
+        JOIN brands b ON b.brand_no = r.brand_no""",
     }
+
+
+def _keys_sql() -> str:
+    """CTEs numbering brands and categories in their sort order, and each product's numbers:
+    lines are grouped by these small integers, cheaper to hash and sort than the names, which
+    are joined back only for the top brand and the category mix."""
+    return f"""
+    brands AS (
+        SELECT brand, ROW_NUMBER() OVER (ORDER BY brand) AS brand_no
+        FROM (SELECT DISTINCT brand FROM {Product._meta.db_table}) b
+    ),
+    categories AS (
+        SELECT category, ROW_NUMBER() OVER (ORDER BY category) AS category_no
+        FROM (SELECT DISTINCT category FROM {Product._meta.db_table}) c
+    ),
+    product_keys AS MATERIALIZED (
+        -- Its own table: SQLite then reads the lines once and looks each product up, rather
+        -- than reading every line once per brand.
+        SELECT p.id, b.brand_no, c.category_no
+        FROM {Product._meta.db_table} p
+        JOIN brands b ON b.brand = p.brand
+        JOIN categories c ON c.category = p.category
+    )"""  # noqa: S608
+
+
+def _line_sums_sql(*, touched_only: bool) -> str:
+    """CTEs ending in the live lines' sums per customer (``line_totals``), per customer and
+    brand number (``brand_quantities``) and per customer and category number
+    (``category_amounts``)."""
+    vendor = _vendor_sql()
+    in_12m = "l.date > %(year_ago)s AND l.date <= %(today)s"
+    # FILTER, not SUM(CASE … ELSE 0): lines outside the 12 months (most of them) are skipped
+    # instead of adding a zero; a customer without such lines gets NULL, read as 0 below.
+    sums = f"""SUM(l.quantity) AS quantity, SUM(l.amount) AS amount,
+               SUM(l.quantity) FILTER (WHERE {in_12m}) AS quantity_12m,
+               SUM(l.amount) FILTER (WHERE {in_12m}) AS amount_12m"""
+    lines = f"""{OrderLine._meta.db_table} l {"" if touched_only else vendor["scan_all"]}
+        JOIN product_keys p ON p.id = l.product_id
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {Order._meta.db_table} o
+            WHERE o.id = l.order_id AND o.status = %(cancelled)s
+        ) {f"AND l.customer_id {vendor['touched']}" if touched_only else ""}"""  # noqa: S608
+    # The lines are summed once per customer, brand and category (one sort of the lines);
+    # the three groupings are summed from those fewer rows, not from every line again.
+    regroup = """SUM(quantity) AS quantity, SUM(amount) AS amount,
+               SUM(quantity_12m) AS quantity_12m, SUM(amount_12m) AS amount_12m"""
+    line_groups = f"""
+        SELECT l.customer_id, p.brand_no, p.category_no, {sums}
+        FROM {lines}
+        GROUP BY l.customer_id, p.brand_no, p.category_no"""  # noqa: S608
+    # Products without a brand count in the totals but cannot be the top brand.
+    branded = "brand_no <> (SELECT COALESCE(MAX(brand_no), 0) FROM brands WHERE brand = '')"
+    if connection.vendor == "postgresql":
+        # A subquery, not a CTE: its rows come out sorted by customer and brand, so the
+        # customer and brand groupings need no second sort (only the category one does).
+        return f"""
+    line_sets AS MATERIALIZED (
+        SELECT customer_id, brand_no, category_no,
+               GROUPING(brand_no, category_no) AS level, {regroup}
+        FROM ({line_groups}
+        ) g
+        GROUP BY GROUPING SETS (
+            (customer_id), (customer_id, brand_no), (customer_id, category_no)
+        )
+    ),
+    line_totals AS (
+        SELECT customer_id, quantity, amount, quantity_12m, amount_12m
+        FROM line_sets WHERE level = 3
+    ),
+    brand_quantities AS (
+        SELECT customer_id, brand_no, quantity FROM line_sets WHERE level = 1 AND {branded}
+    ),
+    category_amounts AS (
+        SELECT customer_id, category_no, amount FROM line_sets WHERE level = 2
+    )"""  # noqa: S608
+    # SQLite has no grouping sets: three GROUP BYs over the materialised line groups, each
+    # its own CTE so that SQLite can index the grouped rows for the joins that read them.
+    return f"""
+    line_groups AS MATERIALIZED ({line_groups}
+    ),
+    line_totals AS MATERIALIZED (
+        SELECT customer_id, {regroup} FROM line_groups GROUP BY customer_id
+    ),
+    brand_quantities AS (
+        SELECT customer_id, brand_no, SUM(quantity) AS quantity
+        FROM line_groups WHERE {branded} GROUP BY customer_id, brand_no
+    ),
+    category_amounts AS (
+        SELECT customer_id, category_no, SUM(amount) AS amount
+        FROM line_groups GROUP BY customer_id, category_no
+    )"""  # noqa: S608
 
 
 def _figures_sql(*, touched_only: bool) -> str:
@@ -109,87 +218,31 @@ def _figures_sql(*, touched_only: bool) -> str:
         return vendor["days"].format(later=later, earlier=earlier)
 
     mix = vendor["json_object_agg"].format(
-        key="c.category", value="ROUND(1.0 * c.amount / t.amount, 4)"
+        key="k.category", value="ROUND(1.0 * g.amount / g.total, 4)"
     )
     # Only table names and fixed fragments are formatted in; every value is a parameter.
     return f"""
-    WITH brands AS (
-        -- Brands and categories numbered in their sort order: the lines are grouped by these
-        -- small integers, cheaper to hash and sort than the names, which are joined back
-        -- only for the top brand and the category mix.
-        SELECT brand, ROW_NUMBER() OVER (ORDER BY brand) AS brand_no
-        FROM (SELECT DISTINCT brand FROM {Product._meta.db_table}) b
-    ),
-    categories AS (
-        SELECT category, ROW_NUMBER() OVER (ORDER BY category) AS category_no
-        FROM (SELECT DISTINCT category FROM {Product._meta.db_table}) c
-    ),
-    product_keys AS (
-        SELECT p.id, b.brand_no, c.category_no
-        FROM {Product._meta.db_table} p
-        JOIN brands b ON b.brand = p.brand
-        JOIN categories c ON c.category = p.category
-    ),
-    line_groups AS (
-        SELECT l.customer_id, p.brand_no, p.category_no,
-               l.quantity, l.amount,
-               CASE WHEN l.date > %(year_ago)s AND l.date <= %(today)s
-                    THEN l.quantity ELSE 0 END AS quantity_12m,
-               CASE WHEN l.date > %(year_ago)s AND l.date <= %(today)s
-                    THEN l.amount ELSE 0 END AS amount_12m
-        FROM {OrderLine._meta.db_table} l {vendor["scan_all"] if not touched_only else ""}
-        JOIN product_keys p ON p.id = l.product_id
-        WHERE NOT EXISTS (
-            SELECT 1 FROM {Order._meta.db_table} o
-            WHERE o.id = l.order_id AND o.status = %(cancelled)s
-        ) {only_for("l.customer_id")}
-    ),
-    line_sets AS (
-        -- The lines summed three ways: per customer (level 3), per customer and brand
-        -- (level 1), per customer and category (level 2).
-        {vendor["line_sets"]}
-    ),
-    line_totals AS (
-        SELECT customer_id, quantity, amount, quantity_12m, amount_12m
-        FROM line_sets WHERE level = 3
-    ),
-    brand_ranks AS (
-        SELECT g.customer_id, g.brand_no, g.quantity,
-               ROW_NUMBER() OVER (
-                   PARTITION BY g.customer_id ORDER BY g.quantity DESC, g.brand_no
-               ) AS brand_rank
-        FROM line_sets g
-        WHERE g.level = 1
-          AND g.brand_no <> (SELECT COALESCE(MAX(brand_no), 0) FROM brands WHERE brand = '')
-    ),
-    top_brands AS (
-        -- One grouped row per customer: SQLite indexes this for the final join, where it
-        -- would scan a plain filter of brand_ranks once per customer.
-        SELECT r.customer_id, b.brand, r.quantity
-        FROM (
-            SELECT customer_id,
-                   MAX(CASE WHEN brand_rank = 1 THEN brand_no END) AS brand_no,
-                   MAX(CASE WHEN brand_rank = 1 THEN quantity END) AS quantity
-            FROM brand_ranks GROUP BY customer_id
-        ) r
-        JOIN brands b ON b.brand_no = r.brand_no
-    ),
-    category_totals AS (
-        SELECT g.customer_id, c.category, g.amount
-        FROM line_sets g JOIN categories c ON c.category_no = g.category_no
-        WHERE g.level = 2
+    WITH {_keys_sql()},
+    {_line_sums_sql(touched_only=touched_only)},
+    top_brands AS ({vendor["top_brands"]}
     ),
     category_mixes AS (
-        SELECT c.customer_id, {mix} AS mix
-        FROM category_totals c JOIN line_totals t ON t.customer_id = c.customer_id
-        WHERE t.amount <> 0
-        GROUP BY c.customer_id
+        -- Every line has one category ("" for none), so a customer's category amounts add
+        -- up to their amount: the window gives it without joining the totals back.
+        SELECT g.customer_id, {mix} AS mix
+        FROM (
+            SELECT customer_id, category_no, amount,
+                   SUM(amount) OVER (PARTITION BY customer_id) AS total
+            FROM category_amounts
+        ) g
+        JOIN categories k ON k.category_no = g.category_no
+        WHERE g.total <> 0
+        GROUP BY g.customer_id
     ),
     order_stats AS (
         SELECT customer_id, MIN(date) AS first_date, MAX(date) AS last_date,
                COUNT(*) AS orders,
-               SUM(CASE WHEN date > %(year_ago)s AND date <= %(today)s
-                        THEN 1 ELSE 0 END) AS orders_12m
+               COUNT(*) FILTER (WHERE date > %(year_ago)s AND date <= %(today)s) AS orders_12m
         FROM {Order._meta.db_table}
         WHERE status <> %(cancelled)s {only_for("customer_id")}
         GROUP BY customer_id
@@ -293,7 +346,24 @@ def metrics_refresh(
         )
     else:
         delete_sql, delete_params = f"DELETE FROM {table}", []  # noqa: S608
+    big = not touched_only and connection.vendor == "postgresql"
     with transaction.atomic(), connection.cursor() as cursor:
+        if big:
+            before = _set_local(cursor, FULL_REFRESH_SETTINGS)
         cursor.execute(delete_sql, delete_params)
         cursor.execute(insert_sql, insert_params)
-        return cursor.rowcount
+        written = cursor.rowcount
+        if big:
+            _set_local(cursor, before)
+        return written
+
+
+def _set_local(cursor, settings: dict[str, str]) -> dict[str, str]:
+    """SET LOCAL each setting (PostgreSQL); return the values they had."""
+    names = list(settings)
+    cursor.execute(
+        "SELECT " + ", ".join("current_setting(%s), set_config(%s, %s, true)" for _ in names),
+        [value for name in names for value in (name, name, settings[name])],
+    )
+    row = cursor.fetchone()
+    return {name: row[2 * index] for index, name in enumerate(names)}

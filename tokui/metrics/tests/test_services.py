@@ -299,3 +299,14 @@ def test_a_full_refresh_leaves_the_callers_settings_as_they_were(shop):
         assert cursor.fetchone()[0] == before
         cursor.execute("SHOW enable_hashagg")
         assert cursor.fetchone()[0] == "on"
+
+
+def test_figures_go_with_their_customer(customer):
+    # The table has no database constraint on the customer: Django's cascade removes the row.
+    pay(customer, "P-1", "100")
+    metrics_refresh(today=TODAY)
+    Payment.objects.filter(customer=customer).delete()
+
+    customer.delete()
+
+    assert not CustomerMetrics.objects.exists()

@@ -6,12 +6,26 @@ from typing import Any
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from tokui.customers.schemas import CustomerPatchIn
+from tokui.customers.schemas import CustomerCreateIn, CustomerPatchIn
 from tokui.fields.access import card_access
 
 from .choices import RequestSource, RequestStatus
 from .forms import REASON_MAX
 from .models import ChangeRequest
+
+
+class CustomerCreateWithReasonIn(CustomerCreateIn):
+    """The new card plus the reason its controlled fields need (GOV-2)."""
+
+    reason: str | None = Field(
+        None,
+        max_length=REASON_MAX,
+        description=(
+            "Why the new card's controlled fields should have these values. Required when "
+            "the caller may not set a controlled field directly (422 naming `reason`); the "
+            "card is then created without them and the answer is 202 with the request."
+        ),
+    )
 
 
 class CustomerPatchWithReasonIn(CustomerPatchIn):

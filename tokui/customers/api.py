@@ -17,7 +17,13 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from tokui.accounts.selectors import area_get_by_code
-from tokui.approvals.schemas import ChangeRequestOut, CustomerPatchWithReasonIn
+from tokui.approvals.choices import RequestSource
+from tokui.approvals.schemas import (
+    ChangeRequestOut,
+    CustomerCreateWithReasonIn,
+    CustomerPatchWithReasonIn,
+)
+from tokui.approvals.services import customer_create_with_approval, customer_edit_with_approval
 from tokui.audit.decorators import record_card_read, records_list_read
 from tokui.core.api_schemas import LIST_ERRORS, READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS
 from tokui.fields.access import card_access
@@ -28,7 +34,6 @@ from tokui.users.roles import CUSTOMER, has_permission
 from . import selectors, services
 from .models import Customer, Person
 from .schemas import (
-    CustomerCreateIn,
     CustomerFilters,
     CustomerOut,
     PersonCreateIn,
@@ -231,14 +236,22 @@ def customer_detail(request, code: str):
 
 @router.post(
     "/customers",
-    response={201: CustomerOut, **WRITE_ERRORS},
+    response={201: CustomerOut, 202: ChangeRequestOut, **WRITE_ERRORS},
     tags=CUSTOMERS,
     summary="Create a customer",
 )
-def customer_create(request, payload: CustomerCreateIn):
+def customer_create(request, payload: CustomerCreateWithReasonIn):
+    """Controlled card fields the caller may not set directly are left out of the new card
+    and asked for in a change request (GOV-2): the answer is then 202 with the request."""
     _require_role(request, "add")
-    data = _service_data(request, payload.model_dump(exclude_unset=True))
-    customer = services.customer_create(actor=request.auth, data=data)
+    data = payload.model_dump(exclude_unset=True)
+    reason = data.pop("reason", None) or ""
+    data = _service_data(request, data)
+    customer, change_request = customer_create_with_approval(
+        actor=request.auth, data=data, reason=reason, source=RequestSource.API
+    )
+    if change_request is not None:
+        return Status(202, change_request)
     return Status(201, _customer_out(customer, request.auth))
 
 
@@ -255,9 +268,6 @@ def customer_update(request, code: str, payload: CustomerPatchWithReasonIn):
     become a change request for a manager (GOV-2), answered with 202 and the request;
     ``reason`` is then required. Any other fields in the same patch are applied.
     """
-    from tokui.approvals.choices import RequestSource
-    from tokui.approvals.services import customer_edit_with_approval
-
     customer = _customer_or_404(request, code, "change")
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version")

@@ -209,6 +209,8 @@ def customer_create(*, actor, data: dict) -> Customer:
     _require_scope(actor, "add", customer.pk)
     after = customer_snapshot(customer)
     _require_editable(actor, _changed_parts({}, after))
+    # A new card is no way around approval: its controlled values are asked for instead.
+    _refuse_unapproved_controlled_changes(actor, {}, after)
     record_change(
         actor=actor,
         action="create",

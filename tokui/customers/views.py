@@ -23,6 +23,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_tables2 import RequestConfig
 
+from tokui.approvals.forms import ControlledChangeForm
+from tokui.approvals.services import customer_create_with_approval, customer_edit_with_approval
 from tokui.audit.selectors import card_history
 from tokui.audit.services import record_access
 from tokui.core.exceptions import EditConflict
@@ -301,17 +303,32 @@ def customer_create(request):
     _require(request.user, "add")
     definitions = active_field_definitions()
     form = CustomerForm(request.POST or None, actor=request.user, definitions=definitions)
-    if request.method == "POST" and form.is_valid():
+    # GOV-2: a new card's controlled values from operating staff wait for approval too.
+    approval = ControlledChangeForm.for_edit(request, definitions)
+    if request.method == "POST" and form.is_valid() and approval.is_valid():
         try:
-            customer = services.customer_create(actor=request.user, data=form.service_data())
+            customer, change_request = customer_create_with_approval(
+                actor=request.user, data=form.service_data(), reason=approval.reason
+            )
         except ValidationError as error:
-            form.add_service_errors(error)
+            rest = approval.take_reason_errors(error)
+            if rest is not None:
+                form.add_service_errors(rest)
         except PermissionDenied as error:
             form.add_error(None, str(error) or _("You may not create this customer."))
         else:
             messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
+            if change_request is not None:
+                messages.info(
+                    request,
+                    _("Sent for approval: a manager decides the controlled fields you changed."),
+                )
             return redirect("customers:detail", code=customer.code)
-    return render(request, "customers/customer_form.html", {"form": form, "customer": None})
+    return render(
+        request,
+        "customers/customer_form.html",
+        {"form": form, "customer": None, "approval": approval},
+    )
 
 
 @login_required
@@ -323,9 +340,6 @@ def customer_edit(request, code):
         request.POST or None, actor=request.user, definitions=definitions, customer=customer
     )
     # GOV-2: changes of controlled fields by operating staff become a change request.
-    from tokui.approvals.forms import ControlledChangeForm
-    from tokui.approvals.services import customer_edit_with_approval
-
     approval = ControlledChangeForm.for_edit(request, definitions)
     conflict = None
     if request.method == "POST" and form.is_valid() and approval.is_valid():

@@ -220,10 +220,22 @@ class CustomerWriter(_ServiceWriter):
         except ValidationError as exc:
             raise self._service_problems(exc, data) from exc
         except PermissionDenied as exc:
-            raise RowRejected([("code", data["code"], _unknown_customer())]) from exc
+            raise RowRejected([("code", data["code"], self._refusal(customer, exc))]) from exc
         if outcome != 2:
             self.touched.add(customer.pk)
         return outcome
+
+    def _refusal(self, customer: Customer | None, exc: PermissionDenied) -> str:
+        """Why the service refused the row. Inside the importer's scope the service names
+        the columns they may not change (field rules); outside it, the row must not
+        confirm that the card exists."""
+        from tokui.customers.selectors import customer_ids_in_scope
+
+        if customer is None or customer_ids_in_scope(
+            user=self.actor, action="change", ids=[customer.pk]
+        ):
+            return str(exc) or _unknown_customer()
+        return _unknown_customer()
 
     def _approval_options(self) -> dict:
         """GOV-2: controlled card fields the importer may not set directly become a change

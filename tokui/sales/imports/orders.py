@@ -490,14 +490,20 @@ class OrderImport:
                 if self.postgres and self.staged >= BULK_KEY_LINES
                 else []
             )
-            # Orders whose customer changes: the old customer's figures change too.
+            # Orders the file names that exist already, per their stored customer, and how
+            # many of them change customer or date (the old customer's figures change too).
             cursor.execute(
-                f"SELECT o.customer_id FROM sales_order o JOIN "
+                "SELECT o.customer_id, count(*), sum(CASE WHEN o.customer_id <> s.customer_id "
+                "OR o.date <> s.date THEN 1 ELSE 0 END) FROM sales_order o JOIN "
                 f"(SELECT DISTINCT order_no, customer_id, date FROM {STAGE}) s "
-                "ON o.number = s.order_no WHERE o.customer_id <> s.customer_id "
-                "OR o.date <> s.date"
+                "ON o.number = s.order_no GROUP BY o.customer_id"
             )
-            touched.update(row[0] for row in cursor.fetchall())
+            existing_orders = changed_orders = 0
+            for customer_id, count, changed in cursor.fetchall():
+                existing_orders += count
+                changed_orders += changed
+                if changed:
+                    touched.add(customer_id)
             cursor.execute(
                 "INSERT INTO sales_order (number, customer_id, date, channel, status, "
                 "total_amount, line_count, created_at, updated_at) "
@@ -512,6 +518,8 @@ class OrderImport:
                 "OR sales_order.date <> excluded.date",
                 [now, now],
             )
+            # The upsert's count is orders inserted plus orders updated (both engines).
+            new_orders = cursor.rowcount - changed_orders
             check_cancel()
             if self.postgres:
                 # The import's own transaction only: a crash loses the import, never old data.
@@ -530,9 +538,13 @@ class OrderImport:
             # Orders this import created (created_at is this write's own timestamp) have no
             # lines yet: their lines go in with a plain INSERT, which costs PostgreSQL about
             # 40% less than an upsert (measured). A key that did exist would fail the unique
-            # constraint and roll the import back, never be overwritten.
-            cursor.execute(columns + "WHERE o.created_at = %s", [now])
-            new_order_lines = cursor.rowcount
+            # constraint and roll the import back, never be overwritten. Each of the two
+            # statements joins every staged line to its order, so each runs only when it
+            # has orders to write: a first import skips the upsert, a re-import the INSERT.
+            new_order_lines = 0
+            if new_orders:
+                cursor.execute(columns + "WHERE o.created_at = %s", [now])
+                new_order_lines = cursor.rowcount
             if new_order_lines:
                 cursor.execute(
                     "SELECT DISTINCT customer_id FROM sales_order WHERE created_at = %s", [now]
@@ -561,7 +573,9 @@ class OrderImport:
                 "OR sales_orderline.amount <> excluded.amount "
                 "RETURNING customer_id{inserted}"
             )
-            if self.postgres:
+            if not existing_orders:
+                written = created = new_order_lines
+            elif self.postgres:
                 # xmax = 0 marks a row this statement inserted (not one it updated): the
                 # counts come from the upsert itself, not from counting the whole table twice.
                 cursor.execute(

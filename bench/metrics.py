@@ -40,6 +40,7 @@ DOCS = ROOT / "docs" / "performance.md"
 SECTION_START = "<!-- bench/metrics.py: derived figures, {size} (issue 4) -->"
 SECTION_END = "<!-- /bench/metrics.py: derived figures, {size} -->"
 TARGET_RATIO = 5.0
+DUCKDB_THREADS = 2
 SAMPLE_SIZE = 500
 LOADED_AT = "2026-10-01 00:00:00"
 BATCH_SIZE = 20_000
@@ -359,7 +360,7 @@ def run_duckdb(data: datasets.Dataset, today: datetime.date):
     import duckdb
 
     duck = duckdb.connect()
-    duck.execute("SET threads = 2")  # the machine's cores, as PostgreSQL gets
+    duck.execute(f"SET threads = {DUCKDB_THREADS}")  # the machine's cores, as PostgreSQL gets
     duck.execute("SET memory_limit = '2GB'")
     start = time.perf_counter()
     duck.execute(f"CREATE TABLE figures AS {duckdb_figures_sql(data, today)}")
@@ -614,6 +615,21 @@ def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def _cpu_ratio(run: dict) -> float | None:
+    """The ratio a quiet machine would show, from CPU time: the recompute's CPU seconds (one
+    process, parallel workers added) against DuckDB's spread over the 2 threads it is given.
+    On a loaded machine the wall ratio flatters whichever side lost more cores to others."""
+    if not run.get("refresh_cpu") or not run.get("duckdb_cpu"):
+        return None
+    return run["refresh_cpu"] / (run["duckdb_cpu"] / DUCKDB_THREADS)
+
+
+def _worst_ratio(run: dict) -> float:
+    """The target counts as met only if both the wall and the CPU ratio meet it."""
+    ratio = run["refresh_seconds"] / run["duckdb_seconds"]
+    return max(ratio, _cpu_ratio(run) or ratio)
+
+
 def _whole(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
@@ -646,17 +662,23 @@ def markdown_section(runs: list[dict], skipped: dict[str, str], command: str) ->
         )
         + f" on {os.cpu_count()} cores. CPU s: the PostgreSQL backend's with its parallel "
         "workers (from /proc), SQLite's and DuckDB's the benchmark process's; above 2 the load "
-        "average means other jobs shared the cores and the wall times are inflated.",
+        "average means other jobs shared the cores and the wall times are inflated. Ratio from "
+        "CPU: recompute CPU s ÷ (DuckDB CPU s ÷ its 2 threads), what a quiet machine would "
+        "show; the target counts as met only when both ratios meet it. Peak MiB: the "
+        "PostgreSQL backend's resident peak (shared buffers it touched included), for SQLite "
+        "the benchmark process's.",
         f"- Target: within {TARGET_RATIO:.0f}x of DuckDB on PostgreSQL.",
         "",
         "| database | customers with figures | bulk load s | full recompute s | DuckDB s "
-        "| ratio | recompute CPU s | DuckDB CPU s | recompute peak MiB | sample agrees | target |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "| ratio | ratio from CPU | recompute CPU s | DuckDB CPU s | recompute peak MiB "
+        "| sample agrees | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for run in runs:
         ratio = run["refresh_seconds"] / run["duckdb_seconds"]
+        cpu_ratio = _cpu_ratio(run)
         if run["database"] == "postgresql":
-            target = "met" if ratio <= TARGET_RATIO else "**MISSED**"
+            target = "met" if _worst_ratio(run) <= TARGET_RATIO else "**MISSED**"
         else:
             target = "(PostgreSQL only)"
         agrees = (
@@ -667,14 +689,11 @@ def markdown_section(runs: list[dict], skipped: dict[str, str], command: str) ->
         lines.append(
             f"| {run['version']} | {run['written']:,} | {_seconds(run['load_seconds'])} "
             f"| {run['refresh_seconds']:.2f} | {run['duckdb_seconds']:.2f} | {ratio:.1f}x "
+            f"| {'-' if cpu_ratio is None else f'{cpu_ratio:.1f}x'} "
             f"| {_seconds(run.get('refresh_cpu'))} | {_seconds(run.get('duckdb_cpu'))} "
             f"| {_whole(run.get('refresh_peak_mib'))} | {agrees} | {target} |"
         )
-    if any(
-        run["database"] == "postgresql"
-        and run["refresh_seconds"] / run["duckdb_seconds"] > TARGET_RATIO
-        for run in runs
-    ):
+    if any(run["database"] == "postgresql" and _worst_ratio(run) > TARGET_RATIO for run in runs):
         lines += [
             "",
             "Why PostgreSQL misses here (shares of the large recompute's time in an "

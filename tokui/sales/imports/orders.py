@@ -6,9 +6,10 @@ products loaded once, regular expressions for numbers, a cache for dates) and st
 the good ones into a temporary staging table (PostgreSQL COPY, SQLite executemany),
 committing batch by batch so the progress bar moves. Checks across lines (duplicate keys,
 lines of one order naming another customer or date) run as one SQL query on the staging
-table. Writing is then a few INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE <differs>
-statements in one transaction: all or nothing, and a second import of the same file
-changes no row.
+table. Writing is then a few set-based statements in one transaction (an UPDATE of the
+orders that change, INSERT … SELECT of the new orders and of their lines, an
+INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE <differs> for lines of orders that
+existed): all or nothing, and a second import of the same file changes no row.
 """
 
 import re
@@ -504,22 +505,32 @@ class OrderImport:
                 changed_orders += changed
                 if changed:
                     touched.add(customer_id)
+            if changed_orders:
+                cursor.execute(
+                    "UPDATE sales_order SET customer_id = s.customer_id, date = s.date, "
+                    "updated_at = %s FROM "
+                    f"(SELECT DISTINCT order_no, customer_id, date FROM {STAGE}) s "
+                    "WHERE sales_order.number = s.order_no "
+                    "AND (sales_order.customer_id <> s.customer_id OR sales_order.date <> s.date)",
+                    [now],
+                )
+            # New orders with a plain INSERT, not an upsert: ON CONFLICT DO UPDATE costs more
+            # per row and locks (writes) every existing order even when it changes nothing.
+            # A new order's lines are all in the file, so its totals come with it; an order
+            # that exists keeps its totals until _recompute_totals, which then rewrites only
+            # the orders whose totals differ (not every order again). An order number that
+            # another import adds meanwhile fails the unique constraint: all is rolled back.
             cursor.execute(
                 "INSERT INTO sales_order (number, customer_id, date, channel, status, "
                 "total_amount, line_count, created_at, updated_at) "
-                # A new order's lines are all in the file, so its totals come with it; an
-                # order that exists keeps its totals until _recompute_totals, which then
-                # rewrites only the orders whose totals differ (not every order again).
-                f"SELECT order_no, customer_id, date, 'other', 'confirmed', sum({AMOUNT}), "
-                f"count(*), %s, %s FROM {STAGE} s WHERE true GROUP BY order_no, customer_id, date "
-                "ON CONFLICT (number) DO UPDATE SET customer_id = excluded.customer_id, "
-                "date = excluded.date, updated_at = excluded.updated_at "
-                "WHERE sales_order.customer_id <> excluded.customer_id "
-                "OR sales_order.date <> excluded.date",
+                "SELECT g.order_no, g.customer_id, g.date, 'other', 'confirmed', g.total, "
+                "g.lines, %s, %s FROM "
+                f"(SELECT order_no, customer_id, date, sum({AMOUNT}) AS total, count(*) AS lines "
+                f"FROM {STAGE} s GROUP BY order_no, customer_id, date) g "
+                "WHERE NOT EXISTS (SELECT 1 FROM sales_order o WHERE o.number = g.order_no)",
                 [now, now],
             )
-            # The upsert's count is orders inserted plus orders updated (both engines).
-            new_orders = cursor.rowcount - changed_orders
+            new_orders = cursor.rowcount
             check_cancel()
             if self.postgres:
                 # The import's own transaction only: a crash loses the import, never old data.

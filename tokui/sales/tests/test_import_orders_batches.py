@@ -230,3 +230,28 @@ def test_a_big_import_on_postgresql_checks_the_keys_at_once_and_puts_them_back(
     assert dropped == [600, 600]
     order = Order.objects.get(number="G-10")
     assert (order.line_count, str(order.total_amount)) == (2, "306.00")  # 1 x 106 + 2 x 100
+
+
+def test_an_order_moved_to_another_customer_moves_with_its_lines_and_figures(
+    tmp_path, products, customer, other_customer
+):
+    from tokui.metrics.models import CustomerMetrics
+
+    run_import(
+        tmp_path, "M-1,1,TKY-0001,2026-01-31,P-1,2,100\nM-2,1,TKY-0001,2026-02-01,P-1,1,50\n"
+    )
+    out = run_import(
+        tmp_path, "M-1,1,OSK-0001,2026-02-05,P-1,2,100\nM-2,1,TKY-0001,2026-02-01,P-1,1,50\n"
+    )
+    assert "0 added, 1 changed, 1 unchanged, 0 rejected" in out
+    moved = Order.objects.get(number="M-1")
+    assert (moved.customer, str(moved.date), str(moved.total_amount)) == (
+        other_customer,
+        "2026-02-05",
+        "200.00",
+    )
+    line = OrderLine.objects.get(order=moved)
+    assert (line.customer, str(line.date)) == (other_customer, "2026-02-05")
+    assert Order.objects.get(number="M-2").customer == customer
+    figures = dict(CustomerMetrics.objects.values_list("customer__code", "order_count"))
+    assert figures == {"TKY-0001": 1, "OSK-0001": 1}

@@ -8,13 +8,12 @@ brands and categories as small integers); the totals per customer, the quantity 
 the amount per category are summed again from those groups, which are fewer than the lines,
 and every figure comes from those sums, the orders and the payments.
 
-- A partial refresh (``customer_ids``) is one DELETE and one INSERT … SELECT whose line
-  groups are a CTE reading the touched customers' lines through their index.
-- A full refresh on PostgreSQL first writes the line groups into a temporary table with
-  ``CREATE TABLE … AS``, which PostgreSQL may run with parallel workers (it never does for
-  an INSERT … SELECT), and with a larger ``work_mem`` for that transaction, so the sorts and
-  hashes over millions of rows stay in memory; then the same INSERT … SELECT reads them.
-- A full refresh on SQLite is the single statement of the partial one over every line.
+Every refresh is one DELETE and one INSERT … SELECT in one transaction. A partial refresh
+(``customer_ids``) reads the touched customers' lines through their index; a full one reads
+every line, and on PostgreSQL sets a larger ``work_mem`` and no hashed aggregation for its
+transaction only (FULL_REFRESH_SETTINGS), then puts them back. Nothing is staged in a
+temporary table: tried, PostgreSQL parallelised too little of ``CREATE TABLE … AS`` to pay
+for writing the groups out and reading them back (docs/performance.md).
 
 Rules (docs/metrics.md):
 - cancelled orders and their lines count for nothing;

@@ -25,6 +25,7 @@ from faker.providers.person import en_US, ja_JP, ko_KR
 
 from tokui.accounts.models import Area
 from tokui.accounts.services import area_create
+from tokui.approvals.services import change_request_create
 from tokui.audit.context import reset_request_id, set_request_id
 from tokui.audit.services import record_changes_bulk
 from tokui.fields.choices import FieldType
@@ -330,9 +331,42 @@ def demo_load(
             admin = users["admin"]
             field_preset_load(actor=admin, name=spec.preset)
             _Generator(spec, scenario, seed, areas, users, admin).create(codes, result)
+            _ask_for_one_controlled_change(users)
     finally:
         reset_request_id(token)
     return result
+
+
+def _ask_for_one_controlled_change(users: dict[str, User]) -> None:
+    """One pending change request, so the approval queue and inbox have something to show
+    (GOV-2): the first account manager asks to change a controlled choice or text field
+    of their first card."""
+    definition = (
+        FieldDefinition.objects.filter(
+            controlled=True, field_type__in=[FieldType.CHOICE, FieldType.TEXT]
+        )
+        .order_by("category", "order")
+        .first()
+    )
+    requester = next((u for u in users.values() if u.role == Role.ACCOUNT_MANAGER), None)
+    if definition is None or requester is None:
+        return
+    customer = Customer.objects.filter(owner=requester).order_by("code").first()
+    if customer is None:
+        return
+    current = (customer.field_values or {}).get(definition.key)
+    if definition.field_type == FieldType.CHOICE:
+        value = next((c for c in definition.choices if c != current), None)
+    else:
+        value = f"{current or 'NEW'}-2"[: definition.max_length or 100]
+    if value is None:
+        return
+    change_request_create(
+        actor=requester,
+        customer=customer,
+        proposed={definition.key: value},
+        reason="Agreed with the customer at the last visit.",
+    )
 
 
 def _existing_codes(codes: list[str]) -> list[str]:

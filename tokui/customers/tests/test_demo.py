@@ -5,6 +5,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from tokui.approvals.choices import RequestStatus
+from tokui.approvals.models import ChangeRequest
 from tokui.audit.models import ObjectChange
 from tokui.core.text import digits_only
 from tokui.customers import demo
@@ -231,3 +233,16 @@ def test_a_real_user_with_a_demo_name_but_another_role_stops_the_demo():
 
     assert Customer.objects.count() == 0
     assert demo.demo_logins() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scenario", ["store", "distributor"])
+def test_the_demo_has_one_request_waiting_for_a_manager(scenario):
+    demo.demo_load(scenario=scenario, customers=20, seed=3)
+
+    request = ChangeRequest.objects.get()
+    assert request.status == RequestStatus.PENDING
+    assert request.requested_by.role == Role.ACCOUNT_MANAGER
+    assert request.customer.owner == request.requested_by
+    (key,) = request.proposed["field_values"]
+    assert FieldDefinition.objects.get(key=key).controlled

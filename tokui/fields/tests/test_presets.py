@@ -97,7 +97,7 @@ def test_preset_entries_use_known_attributes_and_codes(name):
     allowed = {
         "key", "label", "label_ja", "label_ko", "field_type", "category", "maintenance",
         "required", "choices", "help_text", "order", "min_value", "max_value", "max_length",
-        "pattern",
+        "pattern", "controlled", "view_roles", "edit_roles",
     }  # fmt: skip
     for data in services.preset_definitions(name):
         assert set(data) <= allowed, data["key"]
@@ -106,6 +106,22 @@ def test_preset_entries_use_known_attributes_and_codes(name):
         assert data["maintenance"] in Maintenance.values
         for choice in data["choices"]:
             assert re.fullmatch(r"[a-z][a-z0-9_]*", choice), (data["key"], choice)
+
+
+def test_presets_control_the_fields_that_protect_against_fraud():
+    # GOV-2: licence and credit terms change only with a manager's approval, and the
+    # licence number, a sensitive identifier, is not shown to the service desk.
+    wholesale = {d["key"]: d for d in services.preset_definitions("wholesale_distributor")}
+    controlled = {key for key, d in wholesale.items() if d.get("controlled")}
+    assert controlled == {
+        "licence_number",
+        "licence_valid_until",
+        "credit_rating",
+        "payment_method",
+    }
+    assert "service_agent" not in wholesale["licence_number"]["view_roles"]
+    retail = services.preset_definitions("retail_store")
+    assert {d["key"] for d in retail if d.get("controlled")} == {"membership_number"}
 
 
 def test_wholesale_preset_covers_the_card_of_card_2():

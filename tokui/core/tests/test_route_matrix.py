@@ -292,7 +292,7 @@ MATRIX: dict[str, Route] = {
     "customers:address_edit": page(args=address, need=card("change")),
     "customers:address_delete": page("post", args=address, need=card("change")),
     # the trash (docs/trash.md): administrators and auditors see it, administrators restore
-    # and purge; restoring names a card, and the world's cards are live, so it is 404
+    # and purge; restoring names a card in the trash (the world has one each side of scope)
     "customers:trash": page(need=Need(TRASH, "view")),
     "customers:trash_purge": page("post", need=Need(TRASH, "delete")),
     "customers:trash_restore": page("post", args=trashed, need=TRASH_RESTORE),
@@ -347,8 +347,8 @@ MATRIX: dict[str, Route] = {
     # the global change log is for those who see every card's history
     "audit:change_log": page(need=Need(CARD_HISTORY, "view", scopes=frozenset({Scope.ALL}))),
     # approvals of controlled fields (GOV-2): the queue, a request, the requester's inbox
-    # (the world holds no requests to list: tokui/approvals/tests check the lists' scope)
-    "approvals:queue": page(need=Need(CHANGE_REQUEST, "view")),
+    # (the world's requests are the card owners': the inbox of most roles is empty)
+    "approvals:queue": page(need=Need(CHANGE_REQUEST, "view"), lists=True),
     "approvals:mine": page(need=Need(CHANGE_REQUEST, "add")),
     "approvals:detail": page(args=change_request, need=Need(CHANGE_REQUEST, "view", scoped=True)),
     "approvals:withdraw": page("post", args=change_request, need=WITHDRAW),
@@ -398,7 +398,7 @@ MATRIX: dict[str, Route] = {
     f"{API}trash_restore": endpoint("post", args=trashed, need=TRASH_RESTORE),
     f"{API}trash_purge": endpoint("post", need=Need(TRASH, "delete")),
     # approvals of controlled fields over the API (GOV-2), as on the pages
-    f"{API}change_request_list": endpoint(need=Need(CHANGE_REQUEST, "view")),
+    f"{API}change_request_list": endpoint(need=Need(CHANGE_REQUEST, "view"), lists=True),
     f"{API}change_request_detail": endpoint(
         args=change_request, need=Need(CHANGE_REQUEST, "view", scoped=True)
     ),

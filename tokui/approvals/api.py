@@ -6,15 +6,13 @@ card moved on answers 409 with the card's current version, which the approver ma
 back as ``version`` to approve against the card as it is now.
 """
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.pagination import paginate
 
 from tokui.core.api_schemas import LIST_ERRORS, READ_ERRORS, UPDATE_ERRORS
 from tokui.customers.api import CustomerPages
-from tokui.users.roles import CHANGE_REQUEST, has_permission
+from tokui.users.roles import CHANGE_REQUEST, require_permission
 
 from . import selectors, services
 from .models import ChangeRequest
@@ -26,8 +24,7 @@ TAGS = ["change requests"]
 
 
 def _require(request, action: str) -> None:
-    if not has_permission(request.auth, CHANGE_REQUEST, action):
-        raise PermissionDenied(_("Your role may not do this."))
+    require_permission(request.auth, CHANGE_REQUEST, action)
 
 
 def _request_or_404(request, pk: int, action: str = "view") -> ChangeRequest:

@@ -29,7 +29,7 @@ from tokui.core.api_schemas import LIST_ERRORS, READ_ERRORS, UPDATE_ERRORS, WRIT
 from tokui.fields.access import card_access
 from tokui.fields.choices import FieldType
 from tokui.fields.selectors import active_field_definitions
-from tokui.users.roles import CUSTOMER, has_permission
+from tokui.users.roles import CUSTOMER, require_permission
 
 from . import selectors, services
 from .models import Customer, Person
@@ -67,8 +67,7 @@ class CustomerPages(PageNumberPagination):
 
 
 def _require_role(request, action: str) -> None:
-    if not has_permission(request.auth, CUSTOMER, action):
-        raise PermissionDenied(_("Your role may not do this."))
+    require_permission(request.auth, CUSTOMER, action)
 
 
 def _customer_or_404(request, code: str, action: str = "view") -> Customer:

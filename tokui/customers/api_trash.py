@@ -7,14 +7,12 @@ role gets 403. A code that is not in the trash (or not in the caller's reach the
 
 import datetime
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
 from tokui.core.api_schemas import LIST_ERRORS, WRITE_ERRORS, ErrorOut
-from tokui.users.roles import TRASH, has_permission
+from tokui.users.roles import TRASH, require_permission
 
 from . import selectors, services
 from .api import CustomerPages, _customer_out
@@ -59,8 +57,7 @@ class PurgeOut(Schema):
 
 
 def _require(request, action: str) -> None:
-    if not has_permission(request.auth, TRASH, action):
-        raise PermissionDenied(_("Your role may not do this."))
+    require_permission(request.auth, TRASH, action)
 
 
 @router.get(

@@ -4,13 +4,11 @@ Same permission as the "Who sees what" page: readers of the card fields (adminis
 managers, auditors) read the grid, administrators change it; any other role gets 403.
 """
 
-from django.core.exceptions import PermissionDenied
-from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from tokui.core.api_schemas import ErrorOut, ValidationErrorOut
 from tokui.users.choices import Role
-from tokui.users.roles import FIELD_DEFINITION, has_permission
+from tokui.users.roles import FIELD_DEFINITION, require_permission
 
 from . import services
 from .access import category_rules
@@ -41,8 +39,7 @@ class RulesIn(Schema):
 
 
 def _require(request, action: str) -> None:
-    if not has_permission(request.auth, FIELD_DEFINITION, action):
-        raise PermissionDenied(_("Your role may not do this."))
+    require_permission(request.auth, FIELD_DEFINITION, action)
 
 
 def _grid() -> list[dict]:

@@ -6,15 +6,13 @@ filtered by a customer the caller cannot see is empty, the same answer as for a 
 that does not exist.
 """
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.pagination import paginate
 
 from tokui.core.api_schemas import LIST_ERRORS, READ_ERRORS
 from tokui.customers.api import CustomerPages
-from tokui.users.roles import CUSTOMER, PRODUCT, has_permission
+from tokui.users.roles import CUSTOMER, PRODUCT, require_permission
 
 from . import selectors
 from .schemas import (
@@ -35,8 +33,7 @@ PAYMENTS = ["payments"]
 
 
 def _require(request, resource: str) -> None:
-    if not has_permission(request.auth, resource, "view"):
-        raise PermissionDenied(_("Your role may not do this."))
+    require_permission(request.auth, resource, "view")
 
 
 @router.get(

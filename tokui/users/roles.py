@@ -5,6 +5,9 @@ delete. A value is the scope the permission reaches (see ``Scope``); a missing e
 means the role may not do it at all.
 """
 
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
 from .choices import Role, Scope
 
 CUSTOMER = "customer"  # the card and everything on it: people, addresses, consent
@@ -75,3 +78,10 @@ def scope_for(user, resource: str, action: str) -> str | None:
 
 def has_permission(user, resource: str, action: str) -> bool:
     return scope_for(user, resource, action) is not None
+
+
+def require_permission(user, resource: str, action: str) -> None:
+    """Refuse (403) a role that may not ``action`` on ``resource`` at all; scope is the
+    queryset's business (``.restrict``), which answers 404 outside it."""
+    if not has_permission(user, resource, action):
+        raise PermissionDenied(_("Your role may not do this."))

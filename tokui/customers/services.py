@@ -8,9 +8,11 @@ from django.utils.translation import gettext as _
 from tokui.audit.selectors import changes_since
 from tokui.audit.services import record_change
 from tokui.core.exceptions import EditConflict
+from tokui.fields.access import card_access, change_part, part_label
 from tokui.fields.selectors import active_field_definitions
 from tokui.fields.services import clean_field_values
 from tokui.users.choices import Role
+from tokui.users.roles import TRASH, has_permission
 
 from .models import Address, Consent, Customer, CustomerMerge, Person, Tag
 
@@ -225,7 +227,6 @@ def customer_create(*, actor, data: dict) -> Customer:
 def _changed_parts(before: dict, after: dict) -> list[str]:
     """The card parts (tokui.fields.access) two customer snapshots differ in; blank equals
     missing, so a new card's empty phone is no change."""
-    from tokui.fields.access import change_part
 
     def value(snapshot, name):
         found = snapshot.get(name)
@@ -245,7 +246,6 @@ def _require_editable(actor, parts) -> None:
     Every path (form, API, import, merge) comes through here, so a hidden or read-only part
     cannot be written by sending it anyway. The caller's transaction undoes what came before.
     """
-    from tokui.fields.access import card_access, part_label
 
     access = card_access(actor)
     refused = [part for part in parts if not access.can_edit(part)]
@@ -260,7 +260,6 @@ def _refuse_unapproved_controlled_changes(actor, before: dict, after: dict) -> N
     """GOV-2, defence in depth: a controlled field changed by someone whose edits of it
     need approval goes through a change request (tokui.approvals), never onto the card,
     whatever path the write took."""
-    from tokui.fields.access import card_access
 
     access = card_access(actor)
     keys = sorted(
@@ -347,7 +346,6 @@ def customer_delete(*, actor, customer: Customer) -> None:
 
 def _require_trash(actor, action: str, customer_id: int) -> Customer:
     """The trashed card, locked; refused unless ``actor`` may ``action`` it in the trash."""
-    from tokui.users.roles import TRASH, has_permission
 
     if not has_permission(actor, TRASH, action):
         raise PermissionDenied(_("You may not do this in the trash."))
@@ -420,7 +418,6 @@ def customers_purge(*, actor=None, older_than=None) -> list[str]:
     the trash's "delete" permission. The change log and access records stay: each purged
     card leaves a "purge" row, its earlier rows keep its history (append-only).
     """
-    from tokui.users.roles import TRASH, has_permission
 
     if actor is not None and not has_permission(actor, TRASH, "delete"):
         raise PermissionDenied(_("You may not do this in the trash."))

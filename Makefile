@@ -97,7 +97,10 @@ test-postgres: $(INSTALLED)
 test-browser: $(INSTALLED)
 	@if [ -x $(CHROMIUM) ]; then \
 	  echo "== Browser tests in Chromium =="; \
-	  status=0; env -u DATABASE_URL $(BIN)/pytest -q -m browser || status=$$?; \
+	  mkdir -p var; status=0; \
+	  env -u DATABASE_URL TOKUI_TEST_SQLITE_FILE=var/test-browser.sqlite3 \
+	    $(BIN)/pytest -q -m browser || status=$$?; \
+	  rm -f var/test-browser.sqlite3*; \
 	  if [ $$status -eq 5 ]; then echo "No browser tests collected."; \
 	  elif [ $$status -ne 0 ]; then exit $$status; fi; \
 	elif [ "$${CI:-}" = "true" ]; then \

@@ -1,19 +1,17 @@
 """End to end in Debian's Chromium (GOV-2): an account manager edits a controlled field, a
 manager approves it, and the card shows the new value and its history."""
 
-import os
 import re
-import shutil
 
 import pytest
 
+from tokui.core.testing.browser import chromium
 from tokui.core.testing.factories import (
     TEST_PASSWORD,
     CustomerFactory,
     FieldDefinitionFactory,
     UserFactory,
 )
-from tokui.customers.tests.test_browser import CHROMIUM, CHROMIUM_ARGS
 from tokui.fields.choices import FieldType
 from tokui.users.choices import Role
 
@@ -23,25 +21,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def new_page(live_server):
     """``new_page()``: a page in a browser context of its own (one signed-in user each)."""
-    if not shutil.which(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        contexts = []
-
-        def make():
-            context = browser.new_context(locale="en-US", base_url=live_server.url)
-            context.set_default_timeout(15_000)
-            contexts.append(context)
-            return context.new_page()
-
-        yield make
-        for context in contexts:
-            context.close()
-        browser.close()
+    with chromium(live_server.url) as new_page:
+        yield new_page
 
 
 def log_in(page, username: str, code: str | None = None) -> None:

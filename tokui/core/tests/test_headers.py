@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings as settings_module
 from django.test import Client
 
+from tokui.core.testing.browser import chromium
 from tokui.core.testing.factories import TEST_PASSWORD
 from tokui.users.choices import Role
 
@@ -174,20 +175,8 @@ def test_no_template_holds_an_inline_script_style_or_event_handler():
 
 @pytest.fixture
 def chromium_page(live_server):
-    import shutil
-
-    if not shutil.which("/usr/bin/chromium"):
-        pytest.skip("/usr/bin/chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-        )
-        context = browser.new_context(locale="en-US", base_url=live_server.url)
-        context.set_default_timeout(15_000)
-        page = context.new_page()
+    with chromium(live_server.url) as new_page:
+        page = new_page()
         page.violations = []
         page.on(
             "console",
@@ -196,8 +185,6 @@ def chromium_page(live_server):
             ),
         )
         yield page
-        context.close()
-        browser.close()
 
 
 @pytest.mark.browser

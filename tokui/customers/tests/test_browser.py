@@ -1,43 +1,20 @@
 """End to end in Debian's Chromium: find a card by its kana reading, edit it, read its history."""
 
-import os
 import re
-import shutil
 
 import pytest
 
+from tokui.core.testing.browser import chromium
 from tokui.core.testing.factories import TEST_PASSWORD, CustomerFactory, UserFactory
 from tokui.users.choices import Role
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
-
 
 @pytest.fixture
 def page(live_server):
-    if not shutil.which(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="en-US", base_url=live_server.url)
-        context.set_default_timeout(15_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with chromium(live_server.url) as new_page:
+        yield new_page()
 
 
 def test_account_manager_finds_card_by_reading_edits_it_and_sees_the_history(

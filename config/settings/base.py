@@ -220,3 +220,8 @@ TOKUI_API_MAX_PAGE_SIZE = 200
 # Days a deleted card stays in the trash, restorable, before `tokui trash --purge` (and the
 # daily purge task) deletes it for good with its people, orders and figures (docs/trash.md).
 TOKUI_TRASH_RETENTION_DAYS = int(os.environ.get("TOKUI_TRASH_RETENTION_DAYS", "30"))
+# Database sessions sharing a full recompute of the figures (PostgreSQL): one per core
+# of the database server, which runs each session's sorts in one process (docs/metrics.md).
+TOKUI_METRICS_SESSIONS = int(
+    os.environ.get("TOKUI_METRICS_SESSIONS", str(min(os.cpu_count() or 1, 4)))
+)

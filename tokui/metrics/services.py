@@ -26,7 +26,9 @@ import datetime
 import json
 import re
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -73,7 +75,7 @@ def _vendor_sql() -> dict[str, str]:
             "days": "({later} - {earlier})",
             "json_object_agg": "jsonb_object_agg({key}, {value})",
             "empty_json": "'{}'::jsonb",
-            "touched": "= ANY(%(customer_ids)s)",
+            "touched": "{column} = ANY(%(customer_ids)s)",
             "scan_all": "",
             # The brand with the most quantity, ties to the smallest brand number, in one
             # aggregate per customer: arrays compare element by element, so the greatest
@@ -90,7 +92,7 @@ def _vendor_sql() -> dict[str, str]:
         "days": "CAST(julianday({later}) - julianday({earlier}) AS INTEGER)",
         "json_object_agg": "json_group_object({key}, {value})",
         "empty_json": "'{}'",
-        "touched": "IN (SELECT value FROM json_each(%(customer_ids)s))",
+        "touched": "{column} IN (SELECT value FROM json_each(%(customer_ids)s))",
         # Every line is read: in table order, not through the customer index's random reads.
         "scan_all": "NOT INDEXED",
         "top_brands": """
@@ -139,10 +141,10 @@ def _keys_sql() -> str:
     )"""  # noqa: S608
 
 
-def _line_sums_sql(*, touched_only: bool) -> str:
+def _line_sums_sql(*, customers: str) -> str:
     """CTEs ending in the live lines' sums per customer (``line_totals``), per customer and
     brand number (``brand_quantities``) and per customer and category number
-    (``category_amounts``)."""
+    (``category_amounts``), for the customers ``customers`` keeps (see ``_customer_filter``)."""
     vendor = _vendor_sql()
     in_12m = "l.date > %(year_ago)s AND l.date <= %(today)s"
     # FILTER, not SUM(CASE … ELSE 0): lines outside the 12 months (most of them) are skipped
@@ -150,12 +152,12 @@ def _line_sums_sql(*, touched_only: bool) -> str:
     sums = f"""SUM(l.quantity) AS quantity, SUM(l.amount) AS amount,
                SUM(l.quantity) FILTER (WHERE {in_12m}) AS quantity_12m,
                SUM(l.amount) FILTER (WHERE {in_12m}) AS amount_12m"""
-    lines = f"""{OrderLine._meta.db_table} l {"" if touched_only else vendor["scan_all"]}
+    lines = f"""{OrderLine._meta.db_table} l {"" if customers else vendor["scan_all"]}
         JOIN product_keys p ON p.id = l.product_id
         WHERE NOT EXISTS (
             SELECT 1 FROM {Order._meta.db_table} o
             WHERE o.id = l.order_id AND o.status = %(cancelled)s
-        ) {f"AND l.customer_id {vendor['touched']}" if touched_only else ""}"""  # noqa: S608
+        ) {f"AND {customers.format(column='l.customer_id')}" if customers else ""}"""  # noqa: S608
     # The lines are summed once per customer, brand and category (one sort of the lines);
     # the three groupings are summed from those fewer rows, not from every line again.
     regroup = """SUM(quantity) AS quantity, SUM(amount) AS amount,
@@ -207,13 +209,24 @@ def _line_sums_sql(*, touched_only: bool) -> str:
     )"""  # noqa: S608
 
 
-def _figures_sql(*, touched_only: bool) -> str:
-    """The SELECT that yields one row of FIGURE_COLUMNS per customer with orders or payments."""
+def _customer_filter(scope: str) -> str:
+    """A condition on ``{column}`` (a customer id) keeping the customers a refresh covers:
+    every one (``""``), the touched ones, or one part of a full refresh split by id."""
+    if scope == "touched":
+        return _vendor_sql()["touched"]
+    if scope == "part":
+        return "mod({column}, %(parts)s) = %(part)s"
+    return ""
+
+
+def _figures_sql(*, scope: str) -> str:
+    """The SELECT that yields one row of FIGURE_COLUMNS per customer with orders or payments,
+    for the customers of ``scope`` (see ``_customer_filter``)."""
     vendor = _vendor_sql()
-    only = ("AND {column} " + vendor["touched"]) if touched_only else ""
+    customers = _customer_filter(scope)
 
     def only_for(column: str) -> str:
-        return only.format(column=column)
+        return f"AND {customers.format(column=column)}" if customers else ""
 
     def days(later: str, earlier: str) -> str:
         return vendor["days"].format(later=later, earlier=earlier)
@@ -224,7 +237,7 @@ def _figures_sql(*, touched_only: bool) -> str:
     # Only table names and fixed fragments are formatted in; every value is a parameter.
     return f"""
     WITH {_keys_sql()},
-    {_line_sums_sql(touched_only=touched_only)},
+    {_line_sums_sql(customers=customers)},
     top_brands AS ({vendor["top_brands"]}
     ),
     category_mixes AS (
@@ -335,19 +348,60 @@ def metrics_refresh(
         "computed_at": ops.adapt_datetimefield_value(timezone.now()),
         "customer_ids": ids if connection.vendor == "postgresql" else json.dumps(ids),
     }
+    if touched_only:
+        return _refresh(scope="touched", params=params)
+    parts = _full_refresh_sessions()
+    if parts == 1:
+        return _refresh(scope="all", params=params)
+    return _refresh_in_parts(parts, params)
+
+
+def _full_refresh_sessions() -> int:
+    """How many database sessions share a full refresh.
+
+    PostgreSQL 15 runs an INSERT … SELECT, its sorts and its groupings in one process, so one
+    session keeps one core of the server busy while the others idle; split by customer id,
+    ``TOKUI_METRICS_SESSIONS`` sessions keep that many busy. Inside a transaction (a
+    caller's, or a test's) other sessions would not see its writes: one session then, as on
+    SQLite, which writes one transaction at a time anyway.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return max(1, settings.TOKUI_METRICS_SESSIONS)
+
+
+def _refresh_in_parts(parts: int, params: dict) -> int:
+    """A full refresh in ``parts`` parts (customer id modulo ``parts``), each in a thread with
+    a connection and a transaction of its own, the first in this thread.
+
+    Each customer's row is replaced atomically; the refresh as a whole is not: a reader may
+    see one part's new figures before another's, as between two partial refreshes. A part
+    that fails leaves its customers' old figures and raises once the others are done.
+    """
+
+    def refresh_part(part: int) -> int:
+        try:
+            return _refresh(scope="part", params={**params, "parts": parts, "part": part})
+        finally:
+            connection.close()  # the thread's own connection; the thread ends here
+
+    with ThreadPoolExecutor(max_workers=parts - 1) as pool:
+        others = [pool.submit(refresh_part, part) for part in range(1, parts)]
+        written = _refresh(scope="part", params={**params, "parts": parts, "part": 0})
+        return written + sum(future.result() for future in others)
+
+
+def _refresh(*, scope: str, params: dict) -> int:
+    """One DELETE and one INSERT … SELECT of the customers of ``scope``, in one transaction."""
     table = CustomerMetrics._meta.db_table
     columns = ", ".join(FIGURE_COLUMNS)
     insert_sql, insert_params = _positional(
-        f"INSERT INTO {table} ({columns}) {_figures_sql(touched_only=touched_only)}", params
+        f"INSERT INTO {table} ({columns}) {_figures_sql(scope=scope)}", params
     )
-    if touched_only:
-        delete_sql, delete_params = _positional(
-            f"DELETE FROM {table} WHERE customer_id {_vendor_sql()['touched']}",  # noqa: S608
-            params,
-        )
-    else:
-        delete_sql, delete_params = f"DELETE FROM {table}", []  # noqa: S608
-    big = not touched_only and connection.vendor == "postgresql"
+    customers = _customer_filter(scope)
+    where = f" WHERE {customers.format(column='customer_id')}" if customers else ""
+    delete_sql, delete_params = _positional(f"DELETE FROM {table}{where}", params)  # noqa: S608
+    big = scope != "touched" and connection.vendor == "postgresql"
     with transaction.atomic(), connection.cursor() as cursor:
         if big:
             before = _set_local(cursor, FULL_REFRESH_SETTINGS)

@@ -310,3 +310,33 @@ def test_figures_go_with_their_customer(customer):
     customer.delete()
 
     assert not CustomerMetrics.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_refresh_shares_the_customers_among_sessions_and_agrees(
+    shop, other_customer, products, settings
+):
+    """Outside a transaction a PostgreSQL full refresh runs in parts, one session each; the
+    figures are those of one refresh per customer. Elsewhere it stays one statement."""
+    from unittest import mock
+
+    from django.db import connection
+
+    from tokui.metrics import services
+
+    settings.TOKUI_METRICS_SESSIONS = 3
+    buyers = [shop, other_customer] + [CustomerFactory(code=f"C-{n}") for n in range(5)]
+    for n, buyer in enumerate(buyers[1:], start=1):
+        order(buyer, f"O-{n}0", datetime.date(2026, 1, n), [(products["rice"], n, "700")])
+        pay(buyer, f"P-{n}0", str(n * 10))
+    for buyer in buyers:
+        metrics_refresh(customer_ids=[buyer.pk], today=TODAY)
+    one_by_one = _snapshot()
+
+    with mock.patch.object(services, "_refresh", wraps=services._refresh) as refresh:
+        assert metrics_refresh(today=TODAY) == len(buyers)
+
+    scopes = sorted(call.kwargs["scope"] for call in refresh.call_args_list)
+    assert scopes == (["part"] * 3 if connection.vendor == "postgresql" else ["all"])
+    assert _snapshot() == one_by_one
+    assert len(one_by_one) == len(buyers)

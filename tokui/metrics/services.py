@@ -8,7 +8,9 @@ brands and categories as small integers); the totals per customer, the quantity 
 the amount per category are summed again from those groups, which are fewer than the lines,
 and every figure comes from those sums, the orders and the payments.
 
-Every refresh is one DELETE and one INSERT … SELECT in one transaction. A partial refresh
+Every refresh is one DELETE and one INSERT … SELECT in one transaction; a full refresh on
+PostgreSQL outside a transaction is that, once per session, each for a part of the customers
+(``_refresh_in_parts``). A partial refresh
 (``customer_ids``) reads the touched customers' lines through their index; a full one reads
 every line, and on PostgreSQL sets a larger ``work_mem`` and no hashed aggregation for its
 transaction only (FULL_REFRESH_SETTINGS), then puts them back. Nothing is staged in a

@@ -10,7 +10,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from tokui.sales.choices import ImportKind
 from tokui.sales.imports import orders, runner
@@ -205,29 +205,60 @@ def line_keys():
         return cursor.fetchall()
 
 
+def order_indexes():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE tablename IN ('sales_order', 'sales_orderline') ORDER BY indexname"
+        )
+        return cursor.fetchall()
+
+
 def test_a_big_import_on_postgresql_checks_the_keys_at_once_and_puts_them_back(
     tmp_path, monkeypatch, products, customer, other_customer
 ):
     if connection.vendor != "postgresql":
         pytest.skip("the keys are dropped for a big import on PostgreSQL only")
     monkeypatch.setattr(orders, "BULK_KEY_LINES", 100)
-    dropped = []
-    drop = orders.OrderImport._drop_line_keys
-    monkeypatch.setattr(
-        orders.OrderImport,
-        "_drop_line_keys",
-        lambda self, cursor: dropped.append(self.staged) or drop(self, cursor),
-    )
-    before = line_keys()
-    assert sum(" REFERENCES " in definition for _name, definition in before) == 3
+    dropped = {"keys": [], "indexes": []}
+    for what, method in (("keys", "_drop_line_keys"), ("indexes", "_drop_indexes")):
+        drop = getattr(orders.OrderImport, method)
+        monkeypatch.setattr(
+            orders.OrderImport,
+            method,
+            lambda self, cursor, what=what, drop=drop: (
+                dropped[what].append(self.staged) or drop(self, cursor)
+            ),
+        )
+    keys, indexes = line_keys(), order_indexes()
+    # Order and product; the customer's is its order's (no constraint on the line).
+    assert sum(" REFERENCES " in definition for _name, definition in keys) == 2
+    # Lines: primary key, (order, line), (customer, date), product; orders: primary key,
+    # number (unique, and for prefix searches), (customer, date).
+    assert len(indexes) == 8
     run_import(tmp_path, "A-0,1,TKY-0001,2026-01-31,P-1,1,100\n")  # small: keys stay
     text = "".join(good_lines(600))
     assert "600 rows read, 600 added" in run_import(tmp_path, text)
-    assert line_keys() == before
+    assert (line_keys(), order_indexes()) == (keys, indexes)
     assert "0 added, 0 changed, 600 unchanged" in run_import(tmp_path, text)
-    assert line_keys() == before
+    assert (line_keys(), order_indexes()) == (keys, indexes)
     assert OrderLine.objects.count() == 601
-    assert dropped == [600, 600]
+    # Both big imports check the keys at once; only the first, of new orders into a table
+    # smaller than itself, builds the indexes anew (the second upserts through them).
+    assert dropped == {"keys": [600, 600], "indexes": [600]}
+    with pytest.raises(IntegrityError), transaction.atomic():  # the rebuilt unique indexes hold
+        Order.objects.create(number="G-10", customer=customer, date="2026-01-31")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OrderLine.objects.create(
+            order=Order.objects.get(number="G-10"),
+            line_no=1,
+            customer=customer,
+            date="2026-01-31",
+            product=Product.objects.get(code="P-1"),
+            quantity=1,
+            unit_price=1,
+            amount=1,
+        )
     order = Order.objects.get(number="G-10")
     assert (order.line_count, str(order.total_amount)) == (2, "306.00")  # 1 x 106 + 2 x 100
 

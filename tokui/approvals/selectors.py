@@ -83,6 +83,19 @@ def unread_outcomes(*, user) -> int:
     ).count()
 
 
+def awaiting_decision(*, user) -> int:
+    """Pending requests the user may decide (the menu's count for approvers): on cards in
+    their scope, and not their own, since nobody approves their own request."""
+    if not may_decide(user):
+        return 0
+    return (
+        ChangeRequest.objects.restrict(user, "change")
+        .filter(status=RequestStatus.PENDING)
+        .exclude(requested_by_id=user.pk)
+        .count()
+    )
+
+
 def pending_for_customer(*, user, customer) -> list[ChangeRequest]:
     """The card's requests waiting for a decision, as the card page lists them."""
     if not has_permission(user, CHANGE_REQUEST, "view"):

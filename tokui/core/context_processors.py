@@ -26,9 +26,11 @@ def _approvals(user) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     asks = selectors.may_request(user)
+    queue = selectors.may_review(user) and not asks
     return {
         # Operating staff follow their own requests; the queue is for deciders and readers.
-        "approvals_queue": selectors.may_review(user) and not asks,
+        "approvals_queue": queue,
+        "approvals_waiting": selectors.awaiting_decision(user=user) if queue else 0,
         "approvals_mine": asks,
         "approvals_unread": selectors.unread_outcomes(user=user) if asks else 0,
     }

@@ -261,6 +261,29 @@ def test_inbox_counts_unread_decisions_until_opened(client, users, customer, con
     assert "Decisions you have not read" not in again
 
 
+def test_the_menu_counts_the_requests_waiting_for_this_approver(
+    client, users, customer, other_customer, controlled, osaka_manager
+):
+    waiting = 'title="Requests waiting for your decision">'
+    ChangeRequestFactory(customer=customer, requested_by=users[Role.ACCOUNT_MANAGER])
+    ChangeRequestFactory(customer=customer, requested_by=users[Role.ACCOUNT_MANAGER])
+    decided = ChangeRequestFactory(customer=customer, requested_by=users[Role.ACCOUNT_MANAGER])
+    change_request_reject(actor=users[Role.MANAGER], request=decided, comment="No")
+    ChangeRequestFactory(customer=other_customer)  # Osaka's
+
+    tokyo = signed_in(client, users[Role.MANAGER]).get(CARD).content.decode()
+    assert 'id="nav-change-requests"' in tokyo
+    assert f"{waiting}2<" in tokyo  # the decided one and Osaka's do not count
+    admin = signed_in(client, users[Role.ADMINISTRATOR]).get(CARD).content.decode()
+    assert f"{waiting}3<" in admin
+    osaka = signed_in(client, osaka_manager).get(reverse("customers:list")).content.decode()
+    assert f"{waiting}1<" in osaka
+    # The requester follows their own requests; the auditor reads the queue but decides none.
+    for role in (Role.ACCOUNT_MANAGER, Role.AUDITOR):
+        page = signed_in(client, users[role]).get(reverse("customers:list")).content.decode()
+        assert waiting not in page
+
+
 @pytest.mark.parametrize(
     ("role", "status"),
     [

@@ -17,3 +17,6 @@ urlpatterns = [
     path("approvals/", include("tokui.approvals.urls")),
     path("api/v1/", include("tokui.core.api_urls")),
 ]
+
+# Paths under /api/ that match no route answer in JSON; other pages keep Django's 404 page.
+handler404 = "tokui.core.views.not_found"

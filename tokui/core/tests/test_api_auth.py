@@ -264,3 +264,21 @@ def test_names_are_sent_as_utf8_not_escapes(client, am, customer):
 
     assert response["Content-Type"] == "application/json; charset=utf-8"
     assert '"name": "山田商店"' in response.content.decode("utf-8")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/people/abc", "/api/v1/no-such-thing", "/api/v2/"])
+def test_an_api_path_that_matches_no_route_answers_404_in_json(client, am, path):
+    _, raw = token_create(user=am, name="laptop")
+
+    response = client.get(path, headers=bearer(raw))
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_a_page_that_does_not_exist_is_still_an_html_page(client, am):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

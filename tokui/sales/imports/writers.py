@@ -5,6 +5,7 @@ history. Products and payments compare with what is stored and write only the di
 with bulk statements. Orders have their own set-based path in ``orders.py``.
 """
 
+import re
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +18,8 @@ from tokui.core.validators import validate_code
 from tokui.customers import services as customer_services
 from tokui.customers.choices import CustomerKind, CustomerStatus, Relation
 from tokui.customers.models import Address, Customer, Person
+from tokui.fields.choices import FieldType
+from tokui.fields.models import FieldDefinition
 from tokui.sales.choices import ImportKind, PaymentMethod
 from tokui.sales.models import Payment, Product
 from tokui.users.models import User
@@ -24,6 +27,32 @@ from tokui.users.models import User
 from . import checks
 from .checks import Rejected
 from .columns import KINDS
+
+# A multiple-choice cell: exports join the choices with ", "; Japanese and Korean Excel users
+# also type the ideographic comma or the full-width one.
+_CHOICE_SEPARATORS = re.compile(r"(\s*[,、，]\s*)")
+
+
+def _choice_list(text: str, known: set[str]) -> list[str]:
+    """The choices in a cell, in order. A choice may hold a comma itself ("phone, fax"):
+    from each piece on, the longest run of pieces that is a known choice is taken; a piece
+    that starts none is kept alone, for the card's check to name it."""
+    parts = _CHOICE_SEPARATORS.split(text)  # piece, separator, piece, …
+    pieces = len(parts) // 2 + 1
+    found, first = [], 0
+    while first < pieces:
+        last = next(
+            (
+                last
+                for last in range(pieces - 1, first, -1)
+                if "".join(parts[2 * first : 2 * last + 1]) in known
+            ),
+            first,
+        )
+        if run := "".join(parts[2 * first : 2 * last + 1]):
+            found.append(run)
+        first = last + 1
+    return found
 
 
 class RowRejected(Exception):
@@ -159,6 +188,12 @@ class CustomerWriter(_ServiceWriter):
         self.touched: set[int] = set()
         self.users = {}
         self.areas = {}
+        self.multiple_choices = {
+            key: set(choices)
+            for key, choices in FieldDefinition.objects.filter(
+                field_type=FieldType.MULTI_CHOICE
+            ).values_list("key", "choices")
+        }
 
     def clean_value(self, column, raw):
         if column == "code":
@@ -189,7 +224,10 @@ class CustomerWriter(_ServiceWriter):
             return self.areas[raw]
         if column in self.TEXT:
             return checks.text(raw, max_length=self.TEXT[column])
-        return checks.text(raw, max_length=10_000)  # a card field, checked by its definition
+        text = checks.text(raw, max_length=10_000)  # a card field, checked by its definition
+        if column in self.multiple_choices:
+            return _choice_list(text, self.multiple_choices[column])
+        return text
 
     def write_row(self, data: dict) -> int:
         fields = {k: v for k, v in data.items() if v is not None}

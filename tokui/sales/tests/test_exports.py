@@ -33,7 +33,12 @@ FORMULAS = ["=1+1", "+81 3", "-x", "@SUM(A1)", "\tTAB", "\rCR"]
 def book(users, customer, other_customer):
     """One person, address, order and payment on each side of the account manager's scope."""
     FieldDefinitionFactory(key="shop_size", field_type=FieldType.DECIMAL)
-    customer.field_values = {"shop_size": "-1.5"}
+    FieldDefinitionFactory(
+        key="channels",
+        field_type=FieldType.MULTI_CHOICE,
+        choices=["store", "web", "phone, fax"],
+    )
+    customer.field_values = {"shop_size": "-1.5", "channels": ["web", "phone, fax", "store"]}
     customer.save()
     AddressFactory(customer=customer, postal_code="100-0001", is_primary=True)
     for card, name in ((customer, "山田太郎"), (other_customer, "大阪花子")):
@@ -65,7 +70,8 @@ def xlsx_export(kind, user, **params) -> list[tuple]:
 @pytest.mark.parametrize("kind", KINDS)
 def test_headers_are_the_import_default_column_names(users, book, kind):
     admin = users[Role.ADMINISTRATOR]
-    expected = IMPORT_COLUMNS[kind].split(", ") + (["shop_size"] if kind == "customers" else [])
+    card_fields = ["channels", "shop_size"] if kind == "customers" else []
+    expected = IMPORT_COLUMNS[kind].split(", ") + card_fields
 
     assert csv_export(kind, admin)[0] == expected
     assert list(xlsx_export(kind, admin)[0]) == expected
@@ -115,6 +121,7 @@ def test_rows_read_back_as_the_import_expects(users, book):
         "",
         "100-0001",
         "千代田1-1",
+        "web, phone, fax, store",  # a multiple choice, read back by its choices
         "-1.5",
     ]
     assert csv_export("orders", admin, customer="TKY-0001")[1:] == [

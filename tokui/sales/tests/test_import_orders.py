@@ -297,6 +297,34 @@ def test_customer_card_fields_validated(tmp_path, users):
     assert Customer.objects.get().field_values == {"employees": 12}
 
 
+def test_a_multiple_choice_cell_lists_choices_as_exported_or_typed(tmp_path, users):
+    from tokui.core.testing.factories import FieldDefinitionFactory
+
+    FieldDefinitionFactory(
+        key="channels", field_type="multi_choice", choices=["store", "web", "phone, fax"]
+    )
+    text = (
+        "code,name,kind,channels\n"
+        'M-1,一商店,shop,"web, phone, fax"\n'  # as exported: one choice holds a comma
+        "M-2,二商店,shop,store、web\n"  # typed with the ideographic comma
+        "M-3,三商店,shop,web，store\n"  # and with the full-width one
+        'M-4,四商店,shop,"web, mail"\n'
+    )
+    with pytest.raises(CommandError):
+        run_import("customers", str(write(tmp_path, "c.csv", text)))
+    rejection = ImportRejection.objects.get()
+    assert (rejection.row_number, rejection.column) == (5, "channels")
+    assert "mail" in rejection.reason
+
+    run_import("customers", str(write(tmp_path, "c.csv", text)), "--skip-invalid")
+
+    assert dict(Customer.objects.values_list("code", "field_values__channels")) == {
+        "M-1": ["web", "phone, fax"],
+        "M-2": ["store", "web"],
+        "M-3": ["web", "store"],
+    }
+
+
 def test_postgres_or_sqlite_stage_is_gone_after_import(
     tmp_path, products, customer, other_customer
 ):

@@ -1,6 +1,7 @@
 """The customer card: the customer, the people around them, addresses and consent."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -57,13 +58,32 @@ def _refuse_unrecorded(field_names) -> None:
         )
 
 
+# The fixed pages under /customers/ (customers/urls.py): a card with one of these codes
+# could not be opened at /customers/<code>/, so no card may take one.
+RESERVED_CODES = frozenset({"new", "duplicates", "handover", "trash"})
+
+
+def validate_customer_code(value: str) -> None:
+    if value.lower() in RESERVED_CODES:
+        raise ValidationError(
+            _("“%(code)s” is the name of a page: choose another code."),
+            params={"code": value},
+            code="reserved_code",
+        )
+
+
 class Customer(BaseModel):
     """One card per customer (CARD-1). Configurable card fields live in ``field_values``."""
 
     scope_resource = CUSTOMER
     scope_customer_path = ""
 
-    code = models.CharField(_("code"), max_length=32, unique=True, validators=[validate_code])
+    code = models.CharField(
+        _("code"),
+        max_length=32,
+        unique=True,
+        validators=[validate_code, validate_customer_code],
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=CustomerKind.choices)
     name = models.CharField(_("name"), max_length=200, validators=[validate_plain_name])
     name_reading = models.CharField(

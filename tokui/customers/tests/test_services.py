@@ -39,6 +39,25 @@ def test_bad_input_is_refused_and_nothing_is_saved(am, field, value):
     assert not ObjectChange.objects.exists()
 
 
+def test_a_code_that_names_a_page_is_refused(am):
+    from django.urls import URLPattern
+
+    from tokui.customers import urls
+    from tokui.customers.models import RESERVED_CODES
+
+    fixed = {
+        str(pattern.pattern).split("/")[0]
+        for pattern in urls.urlpatterns
+        if isinstance(pattern, URLPattern) and not str(pattern.pattern).startswith("<")
+    } - {""}
+    assert fixed == RESERVED_CODES  # every fixed page under /customers/ is reserved
+    for code in ("trash", "Duplicates"):
+        with pytest.raises(ValidationError) as excinfo:
+            services.customer_create(actor=am, data={"code": code, "kind": "shop", "name": "X"})
+        assert "is the name of a page" in excinfo.value.message_dict["code"][0]
+    assert not Customer.objects.exists()
+
+
 def test_update_bumps_version_and_records_old_and_new_values(am, customer):
     updated = services.customer_update(
         actor=am, customer=customer, data={"phone": "03-0000-1111"}, expected_version=1

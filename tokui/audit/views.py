@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from tokui.customers.selectors import customer_list
+from tokui.customers.selectors import customer_list, trash_list
 from tokui.customers.views import history_value
 from tokui.fields.access import card_access
 from tokui.fields.selectors import active_field_definitions
@@ -35,20 +35,37 @@ def access_log_view(request):
     filterset = AccessEventFilterSet(request.GET or None, queryset=access_log(user=user), user=user)
     page = Paginator(filterset.qs, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
     events = list(page)
-    # One query for the codes of the single cards on this page; a deleted card keeps its id.
-    ids = {event.customer_id for event in events if event.customer_id}
-    codes = dict(customer_list(user=user).filter(pk__in=ids).values_list("pk", "code"))
+    codes, trashed = card_codes(user, {event.customer_id for event in events})
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "filter": filterset,
         "page": page,
-        "rows": [{"event": event, "code": codes.get(event.customer_id)} for event in events],
+        "rows": [
+            {
+                "event": event,
+                "code": codes.get(event.customer_id),
+                "trashed": event.customer_id in trashed,
+            }
+            for event in events
+        ],
         "customer": filterset.customer,
         "alerts": list(access_alerts(user=user)[:ALERTS_SHOWN]),
         "query": query.urlencode(),
     }
     return render(request, "audit/access_log.html", context)
+
+
+def card_codes(user, ids) -> tuple[dict[int, str], set[int]]:
+    """The codes of the cards with these ids that the user may see, live or in the trash,
+    and which of them are in the trash: two queries a page. A card the user may not see, or
+    one purged, keeps its id."""
+    ids = {pk for pk in ids if pk}
+    codes = dict(customer_list(user=user).filter(pk__in=ids).values_list("pk", "code"))
+    trashed = dict(
+        trash_list(user=user).filter(pk__in=ids - codes.keys()).values_list("pk", "code")
+    )
+    return {**codes, **trashed}, set(trashed)
 
 
 # --- the change log -------------------------------------------------------------------
@@ -83,7 +100,9 @@ class _Labels:
             return name
 
 
-def change_rows(changes, codes: dict[int, str], *, access) -> list[dict]:
+def change_rows(
+    changes, codes: dict[int, str], *, access, trashed: set[int] = frozenset()
+) -> list[dict]:
     """One row per changed field (a change without fields gets one row), as on the card.
 
     A field ``access`` (tokui.fields.access) may not see keeps its name and says it changed,
@@ -101,6 +120,7 @@ def change_rows(changes, codes: dict[int, str], *, access) -> list[dict]:
                 {
                     "change": change,
                     "code": codes.get(change.customer_id),
+                    "trashed": change.customer_id in trashed,
                     "object_label": object_label,
                     "record_hidden": record_hidden,
                     "field": labels.field(change.object_type, name) if name else "",
@@ -122,15 +142,13 @@ def change_log_view(request):
     filterset = ObjectChangeFilterSet(request.GET or None, queryset=change_log(user=user))
     page = Paginator(filterset.qs, CHANGE_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
     changes = list(page)
-    # One query for the codes of the cards on this page; a deleted card keeps its id.
-    ids = {change.customer_id for change in changes if change.customer_id}
-    codes = dict(customer_list(user=user).filter(pk__in=ids).values_list("pk", "code"))
+    codes, trashed = card_codes(user, {change.customer_id for change in changes})
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "filter": filterset,
         "page": page,
-        "rows": change_rows(changes, codes, access=card_access(user)),
+        "rows": change_rows(changes, codes, access=card_access(user), trashed=trashed),
         "query": query.urlencode(),
     }
     return render(request, "audit/change_log.html", context)

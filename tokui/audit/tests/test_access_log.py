@@ -127,6 +127,24 @@ def test_filter_by_customer_code_shows_who_looked_at_that_card(
     assert "Who looked at" in response.content.decode()
 
 
+def test_a_card_in_the_trash_is_named_and_linked_to_the_trash(client, users, customer):
+    from django.urls import reverse
+
+    from tokui.customers.services import customer_delete
+
+    record_access(actor=users[Role.ACCOUNT_MANAGER], action="view", customer_ids=[customer.pk])
+    customer_delete(actor=users[Role.ADMINISTRATOR], customer=customer)
+    client.force_login(users[Role.AUDITOR])
+
+    log = client.get(LOG).content.decode()
+    card = client.get(LOG, {"customer": "TKY-0001"}).content.decode()
+
+    assert f'<a href="{reverse("customers:trash")}">TKY-0001</a>' in log
+    assert "in the trash" in log
+    assert reverse("customers:detail", args=["TKY-0001"]) not in log + card  # it would be 404
+    assert "Back to the trash" in card
+
+
 def test_an_unknown_customer_code_shows_nothing(client, users, customer):
     record_access(actor=users[Role.ACCOUNT_MANAGER], action="view", customer_ids=[customer.pk])
     client.force_login(users[Role.AUDITOR])

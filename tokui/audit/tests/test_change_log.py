@@ -87,6 +87,20 @@ def test_a_change_shows_each_field_old_and_new(client, users, customer):
     assert f'href="/customers/{customer.code}/history/"' in content
 
 
+def test_a_change_of_a_card_in_the_trash_names_the_card(client, users, customer):
+    from django.urls import reverse
+
+    rename(users[Role.MANAGER], customer, "山田商店本店")
+    services.customer_delete(actor=users[Role.ADMINISTRATOR], customer=customer)
+    client.force_login(users[Role.AUDITOR])
+
+    page = client.get(LOG).content.decode()
+
+    assert f'<a href="{reverse("customers:trash")}">TKY-0001</a>' in page
+    assert f"#{customer.pk}" not in page
+    assert reverse("customers:history", args=["TKY-0001"]) not in page
+
+
 def test_values_are_escaped(client, users, customer):
     services.customer_update(
         actor=users[Role.ACCOUNT_MANAGER],

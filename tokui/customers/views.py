@@ -206,7 +206,9 @@ def display_value(definition, raw):
     except (TypeError, ValueError, InvalidOperation):
         return str(raw)  # a value stored before the field's type changed: show it as it is
     if kind == FieldType.MULTI_CHOICE and isinstance(raw, list):
-        return ", ".join(str(item) for item in raw)
+        return ", ".join(definition.choice_label(item) for item in raw)
+    if kind == FieldType.CHOICE:
+        return definition.choice_label(raw)
     return raw
 
 

@@ -1,12 +1,13 @@
 """Forms for administrators who shape the customer card."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from tokui.core.validators import validate_plain_name
 from tokui.users.choices import Role
 
-from .models import FieldDefinition
+from .models import LABEL_LANGUAGES, FieldDefinition
 from .services import PRESETS
 
 DEFINITION_FIELDS = [
@@ -32,7 +33,8 @@ DEFINITION_FIELDS = [
 
 
 class FieldDefinitionForm(forms.ModelForm):
-    """Add or change a card field. Choices are typed one per line.
+    """Add or change a card field. Choices are typed one per line, each optionally followed
+    by its labels in English, Japanese and Korean: ``e_money | E-money | 電子マネー | 전자화폐``.
 
     The key is fixed once the field exists: every card stores its value under the key.
     """
@@ -41,7 +43,11 @@ class FieldDefinitionForm(forms.ModelForm):
         label=_("Choices"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_("For choice and multiple-choice fields: one choice per line."),
+        help_text=_(
+            "For choice and multiple-choice fields: one choice per line, optionally followed "
+            "by what cards show for it in English, Japanese and Korean, separated by |: "
+            "e_money | E-money | 電子マネー | 전자화폐"
+        ),
     )
     # Sensitive fields (credit, licence, personal identifiers) name their own readers.
     view_roles = forms.MultipleChoiceField(
@@ -92,7 +98,7 @@ class FieldDefinitionForm(forms.ModelForm):
                 help_text=_("Retired fields are hidden from cards; their values are kept."),
             )
             if not self.is_bound:
-                self.initial["choices"] = "\n".join(self.instance.choices or [])
+                self.initial["choices"] = choice_lines(self.instance)
         else:
             self.fields["key"].help_text = _(
                 "Lower-case letters, digits and underscores. Cards, imports and the API use it."
@@ -106,10 +112,30 @@ class FieldDefinitionForm(forms.ModelForm):
         return [role for role in Role.values if role in self.cleaned_data["edit_roles"]]
 
     def clean_choices(self) -> list[str]:
-        # Blank lines are layout, not choices; the model checks the list itself
-        # (present for choice types, unique, short) so the API and presets get the same rules.
-        lines = (line.strip() for line in self.cleaned_data["choices"].splitlines())
-        return [line for line in lines if line]
+        # Blank lines are layout, not choices; the model checks the list and the labels
+        # (present for choice types, unique, short, plain) so presets get the same rules.
+        choices, labels = [], {}
+        for number, line in enumerate(self.cleaned_data["choices"].splitlines(), start=1):
+            choice, *texts = (cell.strip() for cell in line.split("|"))
+            if not choice and any(texts):
+                raise ValidationError(
+                    _("Line %(line)d: the choice comes first, then its labels.") % {"line": number}
+                )
+            if len(texts) > len(LABEL_LANGUAGES):
+                raise ValidationError(
+                    _(
+                        "Line %(line)d: a choice and at most three labels (English, Japanese, "
+                        "Korean), separated by |."
+                    )
+                    % {"line": number}
+                )
+            if choice:
+                choices.append(choice)
+                given = zip(LABEL_LANGUAGES, texts, strict=False)
+                if named := {lang: text for lang, text in given if text}:
+                    labels[choice] = named
+        self.choice_labels = labels
+        return choices
 
     def definition_data(self) -> dict:
         """What the service is given: every editable attribute, the key only on creation."""
@@ -117,7 +143,21 @@ class FieldDefinitionForm(forms.ModelForm):
         if self.instance.pk:
             names.remove("key")
             names.append("is_active")
-        return {name: self.cleaned_data[name] for name in names}
+        return {name: self.cleaned_data[name] for name in names} | {
+            "choice_labels": self.choice_labels
+        }
+
+
+def choice_lines(definition: FieldDefinition) -> str:
+    """The choices as the form shows them: one a line, with the labels it has."""
+    lines = []
+    for choice in definition.choices or []:
+        texts = (definition.choice_labels or {}).get(choice, {})
+        cells = [choice, *(texts.get(lang, "") for lang in LABEL_LANGUAGES)]
+        while len(cells) > 1 and not cells[-1]:
+            cells.pop()
+        lines.append(" | ".join(cells))
+    return "\n".join(lines)
 
 
 class PresetLoadForm(forms.Form):

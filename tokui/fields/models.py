@@ -11,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tokui.core.models import BaseModel
-from tokui.core.validators import validate_phone
+from tokui.core.validators import validate_phone, validate_plain_name
 from tokui.users.choices import Role
 
 from .choices import Category, FieldType, Maintenance
@@ -26,6 +26,8 @@ LONG_TEXT_MAX_LENGTH = 10_000
 CHOICE_MAX_LENGTH = 100
 
 CHOICE_TYPES = (FieldType.CHOICE, FieldType.MULTI_CHOICE)
+# The languages a choice's label is given in (settings.LANGUAGES).
+LABEL_LANGUAGES = ("en", "ja", "ko")
 NUMBER_TYPES = (FieldType.INTEGER, FieldType.DECIMAL)
 TEXT_LIMITS = {FieldType.TEXT: TEXT_MAX_LENGTH, FieldType.LONG_TEXT: LONG_TEXT_MAX_LENGTH}
 PATTERN_TYPES = (FieldType.TEXT, FieldType.LONG_TEXT, FieldType.PHONE)
@@ -53,6 +55,10 @@ class FieldDefinition(BaseModel):
         blank=True,
         help_text=_("For choice fields: the allowed values."),
     )
+    # What the card shows for each choice, per language: {"e_money": {"en": "E-money",
+    # "ja": "電子マネー", "ko": "전자화폐"}}. Cards store the choice itself, so a label can
+    # change without touching a card; a choice without a label shows as it is stored.
+    choice_labels = models.JSONField(_("choice labels"), default=dict, blank=True)
     min_value = models.DecimalField(
         _("minimum"), max_digits=18, decimal_places=4, null=True, blank=True
     )
@@ -103,6 +109,15 @@ class FieldDefinition(BaseModel):
         language = (get_language() or "en")[:2]
         return {"ja": self.label_ja, "ko": self.label_ko}.get(language) or self.label
 
+    def choice_label(self, value) -> str:
+        """A stored choice as the card shows it in the current language."""
+        labels = (self.choice_labels or {}).get(value) or {}
+        language = (get_language() or "en")[:2]
+        return labels.get(language) or labels.get("en") or str(value)
+
+    def labelled_choices(self) -> list[tuple[str, str]]:
+        return [(choice, self.choice_label(choice)) for choice in self.choices or []]
+
     @property
     def is_derived(self) -> bool:
         return self.maintenance == Maintenance.DERIVED
@@ -125,6 +140,8 @@ class FieldDefinition(BaseModel):
                 }
         elif self.choices:
             errors["choices"] = _("Only choice fields have choices.")
+        if "choices" not in errors and (problem := self._choice_labels_problem()):
+            errors["choice_labels"] = problem
         # Settings a type does not use would be silently ignored; say so instead.
         if kind not in NUMBER_TYPES:
             for name in ("min_value", "max_value"):
@@ -219,12 +236,10 @@ class FieldDefinition(BaseModel):
                 **common,
             )
         elif kind == FieldType.CHOICE:
-            field = forms.ChoiceField(
-                choices=[("", "—"), *((c, c) for c in self.choices)], **common
-            )
+            field = forms.ChoiceField(choices=[("", "—"), *self.labelled_choices()], **common)
         elif kind == FieldType.MULTI_CHOICE:
             field = forms.MultipleChoiceField(
-                choices=[(c, c) for c in self.choices],
+                choices=self.labelled_choices(),
                 widget=forms.CheckboxSelectMultiple,
                 **common,
             )
@@ -244,6 +259,32 @@ class FieldDefinition(BaseModel):
                 )
             )
         return field
+
+    def _choice_labels_problem(self) -> str | None:
+        labels = self.choice_labels
+        if not isinstance(labels, dict) or not all(
+            isinstance(texts, dict) for texts in labels.values()
+        ):
+            return _("Give the labels as {choice: {language: label}}.")
+        if unknown := sorted(set(labels) - set(self.choices or [])):
+            return _("Labels for choices the field does not have: %(choices)s.") % {
+                "choices": ", ".join(unknown)
+            }
+        for texts in labels.values():
+            if set(texts) - set(LABEL_LANGUAGES):
+                return _("Labels are in %(languages)s only.") % {
+                    "languages": ", ".join(LABEL_LANGUAGES)
+                }
+            for text in texts.values():
+                if not isinstance(text, str) or len(text) > CHOICE_MAX_LENGTH:
+                    return _("A label is text of at most %(limit)d characters.") % {
+                        "limit": CHOICE_MAX_LENGTH
+                    }
+                try:
+                    validate_plain_name(text)
+                except ValidationError as exc:
+                    return exc.messages[0]
+        return None
 
 
 class CategoryRule(BaseModel):

@@ -31,6 +31,7 @@ _DEFINITION_FIELDS = [
     "maintenance",
     "required",
     "choices",
+    "choice_labels",
     "min_value",
     "max_value",
     "max_length",

@@ -51,6 +51,7 @@ def _add_service_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
         return
     for name, errors in exc.error_dict.items():
+        name = "choices" if name == "choice_labels" else name  # typed in the same box
         form.add_error(name if name in form.fields else NON_FIELD_ERRORS, errors)
 
 

@@ -167,3 +167,37 @@ def test_japanese_card_and_history_show_japanese_dates(client, users, customer):
     assert '<h1 class="h3 mb-3">山田商店 の変更履歴</h1>' in history.content.decode()
     assert "1980년 4월 5일" in korean_card.content.decode()
     assert "April 5, 1980" not in card.content.decode() + korean_card.content.decode()
+
+
+def test_choice_card_fields_show_their_label_in_the_readers_language(client, users, customer):
+    from tokui.core.testing.factories import FieldDefinitionFactory
+
+    labels = {
+        "e_money": {"en": "E-money", "ja": "電子マネー", "ko": "전자화폐"},
+        "qr_code": {"en": "QR code payment", "ja": "QRコード決済"},  # no Korean label
+    }
+    FieldDefinitionFactory(
+        key="payment", field_type="choice", choices=["cash", "e_money"], choice_labels=labels
+    )
+    FieldDefinitionFactory(
+        key="also_pays",
+        field_type="multi_choice",
+        choices=["e_money", "qr_code"],
+        choice_labels=labels,
+    )
+    customer.field_values = {"payment": "e_money", "also_pays": ["e_money", "qr_code"]}
+    customer.save()
+    client.force_login(users[Role.ACCOUNT_MANAGER])
+
+    def page(name, language):
+        url = reverse(f"customers:{name}", args=[customer.code])
+        return client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    japanese, korean, english = (page("detail", lang) for lang in ("ja", "ko", "en"))
+    assert re.search(r">\s*電子マネー\s*<", japanese)
+    assert "電子マネー, QRコード決済" in japanese
+    assert "전자화폐, QR code payment" in korean  # English where a language has no label
+    assert re.search(r">\s*E-money\s*<", english)
+    assert "e_money" not in japanese + korean + english
+    # The edit form offers the labels and sends the choices.
+    assert '<option value="e_money" selected>電子マネー</option>' in page("edit", "ja")

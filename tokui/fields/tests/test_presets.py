@@ -96,7 +96,8 @@ def test_every_preset_field_has_real_japanese_and_korean_labels(name):
 def test_preset_entries_use_known_attributes_and_codes(name):
     allowed = {
         "key", "label", "label_ja", "label_ko", "field_type", "category", "maintenance",
-        "required", "choices", "help_text", "order", "min_value", "max_value", "max_length",
+        "required", "choices", "choice_labels", "help_text", "order", "min_value",
+        "max_value", "max_length",
         "pattern", "controlled", "view_roles", "edit_roles",
     }  # fmt: skip
     for data in services.preset_definitions(name):
@@ -106,6 +107,18 @@ def test_preset_entries_use_known_attributes_and_codes(name):
         assert data["maintenance"] in Maintenance.values
         for choice in data["choices"]:
             assert re.fullmatch(r"[a-z][a-z0-9_]*", choice), (data["key"], choice)
+
+
+@pytest.mark.parametrize("name", services.PRESETS)
+def test_every_preset_choice_has_a_label_in_each_language(name):
+    for data in services.preset_definitions(name):
+        labels = data.get("choice_labels", {})
+        assert set(labels) == set(data["choices"]), data["key"]
+        for choice, texts in labels.items():
+            assert set(texts) == {"en", "ja", "ko"}, (data["key"], choice)
+            assert texts["en"].isascii(), (data["key"], choice)
+            assert not HANGUL.search(texts["ja"]), (data["key"], choice)
+            assert not KANA_OR_KANJI.search(texts["ko"]), (data["key"], choice)
 
 
 def test_presets_control_the_fields_that_protect_against_fraud():

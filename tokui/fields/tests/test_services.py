@@ -66,6 +66,26 @@ def test_administrator_creates_a_field_with_an_audit_row(admin):
         ({"field_type": "integer", "max_length": 5}, "max_length", "Only text fields"),
         ({"field_type": "text", "max_length": 501}, "max_length", "between 1 and 500"),
         ({"field_type": "long_text", "max_length": 0}, "max_length", "between 1 and 10000"),
+        (
+            {"field_type": "choice", "choices": ["a"], "choice_labels": {"b": {"en": "B"}}},
+            "choice_labels",
+            "Labels for choices the field does not have: b.",
+        ),
+        (
+            {"field_type": "text", "choice_labels": {"a": {"en": "A"}}},
+            "choice_labels",
+            "Labels for choices the field does not have: a.",
+        ),
+        (
+            {"field_type": "choice", "choices": ["a"], "choice_labels": {"a": {"fr": "A"}}},
+            "choice_labels",
+            "Labels are in en, ja, ko only.",
+        ),
+        (
+            {"field_type": "choice", "choices": ["a"], "choice_labels": {"a": "A"}},
+            "choice_labels",
+            "Give the labels as",
+        ),
         ({"key": "Bad Key"}, "key", "Use lower-case letters"),
         ({"field_type": "colour"}, "field_type", "is not a valid choice"),
     ],

@@ -250,6 +250,46 @@ def test_create_errors_show_next_to_the_input_and_nothing_is_saved(
     assert not ObjectChange.objects.exists()
 
 
+def test_choices_carry_their_labels_per_language_after_a_bar(client, admin):
+    client.force_login(admin)
+    choices = (
+        "cash | Cash | 現金 | 현금\nbank_transfer | Bank transfer\ndirect_debit |  | 口座振替\n"
+    )
+
+    response = client.post(reverse("fields:create"), form_data(choices=choices))
+
+    assert response.status_code == 302
+    definition = FieldDefinition.objects.get(key="payment_method")
+    assert definition.choices == ["cash", "bank_transfer", "direct_debit"]
+    assert definition.choice_labels == {
+        "cash": {"en": "Cash", "ja": "現金", "ko": "현금"},
+        "bank_transfer": {"en": "Bank transfer"},
+        "direct_debit": {"ja": "口座振替"},
+    }
+    edit = client.get(reverse("fields:edit", args=["payment_method"])).context["form"]
+    assert edit.initial["choices"] == (
+        "cash | Cash | 現金 | 현금\nbank_transfer | Bank transfer\ndirect_debit |  | 口座振替"
+    )
+
+
+@pytest.mark.parametrize(
+    ("choices", "message"),
+    [
+        ("cash | Cash | 現金 | 현금 | Bargeld", "at most three labels"),
+        (" | Cash", "the choice comes first"),
+        ("cash | <b>Cash</b>", "cannot contain the characters"),
+    ],
+)
+def test_bad_choice_labels_are_refused_naming_the_problem(client, admin, choices, message):
+    client.force_login(admin)
+
+    response = client.post(reverse("fields:create"), form_data(choices=choices))
+
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors["choices"])
+    assert not FieldDefinition.objects.exists()
+
+
 def test_create_keeps_the_typed_choices_on_error(client, admin):
     client.force_login(admin)
     response = client.post(reverse("fields:create"), form_data(label=""))

@@ -188,12 +188,21 @@ class CustomerWriter(_ServiceWriter):
         self.touched: set[int] = set()
         self.users = {}
         self.areas = {}
-        self.multiple_choices = {
-            key: set(choices)
-            for key, choices in FieldDefinition.objects.filter(
-                field_type=FieldType.MULTI_CHOICE
-            ).values_list("key", "choices")
-        }
+        # Choice card fields take the choice or its label in any language, as the card
+        # shows it: {field key: {choice or label, case-folded: choice}}.
+        self.choice_fields = {}
+        self.multiple_choice_keys = set()
+        for definition in FieldDefinition.objects.filter(
+            field_type__in=(FieldType.CHOICE, FieldType.MULTI_CHOICE)
+        ):
+            names = {}
+            for choice in definition.choices or []:
+                for label in (definition.choice_labels or {}).get(choice, {}).values():
+                    names[label.casefold()] = choice
+            names.update({choice.casefold(): choice for choice in definition.choices or []})
+            self.choice_fields[definition.key] = names
+            if definition.field_type == FieldType.MULTI_CHOICE:
+                self.multiple_choice_keys.add(definition.key)
 
     def clean_value(self, column, raw):
         if column == "code":
@@ -225,9 +234,14 @@ class CustomerWriter(_ServiceWriter):
         if column in self.TEXT:
             return checks.text(raw, max_length=self.TEXT[column])
         text = checks.text(raw, max_length=10_000)  # a card field, checked by its definition
-        if column in self.multiple_choices:
-            return _choice_list(text, self.multiple_choices[column])
-        return text
+        names = self.choice_fields.get(column)
+        if names is None:
+            return text
+        # A name that is no choice is passed on as it is, for the card's check to name it.
+        if column in self.multiple_choice_keys:
+            pieces = _choice_list(text.casefold(), set(names))
+            return [names.get(piece, piece) for piece in pieces]
+        return names.get(text.casefold(), text)
 
     def write_row(self, data: dict) -> int:
         fields = {k: v for k, v in data.items() if v is not None}

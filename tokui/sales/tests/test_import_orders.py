@@ -325,6 +325,40 @@ def test_a_multiple_choice_cell_lists_choices_as_exported_or_typed(tmp_path, use
     }
 
 
+def test_choice_cells_take_the_label_in_any_language(tmp_path, users):
+    from tokui.core.testing.factories import FieldDefinitionFactory
+
+    labels = {
+        "e_money": {"en": "E-money", "ja": "電子マネー", "ko": "전자화폐"},
+        "qr_code": {"en": "QR code payment", "ja": "QRコード決済"},
+    }
+    FieldDefinitionFactory(
+        key="payment", field_type="choice", choices=["cash", "e_money"], choice_labels=labels
+    )
+    FieldDefinitionFactory(
+        key="also_pays",
+        field_type="multi_choice",
+        choices=["e_money", "qr_code"],
+        choice_labels=labels,
+    )
+    text = (
+        "code,name,kind,payment,also_pays\n"
+        "L-1,一商店,shop,電子マネー,電子マネー、QRコード決済\n"
+        "L-2,二商店,shop,e-money,qr_code\n"
+        "L-3,三商店,shop,전자화폐,\n"
+        "L-4,四商店,shop,cash,\n"
+    )
+
+    run_import("customers", str(write(tmp_path, "c.csv", text)))
+
+    assert {c.code: c.field_values for c in Customer.objects.all()} == {
+        "L-1": {"payment": "e_money", "also_pays": ["e_money", "qr_code"]},
+        "L-2": {"payment": "e_money", "also_pays": ["qr_code"]},
+        "L-3": {"payment": "e_money"},
+        "L-4": {"payment": "cash"},
+    }
+
+
 def test_postgres_or_sqlite_stage_is_gone_after_import(
     tmp_path, products, customer, other_customer
 ):

@@ -26,11 +26,12 @@ from .forms import DecisionForm, QueueFilterForm
 PAGE_SIZE = 50
 
 
-def _labels() -> dict[str, str]:
-    return {d.key: d.display_label for d in active_field_definitions()}
+def _labels() -> dict:
+    """The card fields by key: their labels, and their choices' labels."""
+    return {d.key: d for d in active_field_definitions()}
 
 
-def comparison_rows(request, labels: dict[str, str] | None = None, access=None) -> list[dict]:
+def comparison_rows(request, labels: dict | None = None, access=None) -> list[dict]:
     """Per proposed field: its label, the value the requester saw, the proposal, and the
     card's value now (which differs from the first when the card moved on).
 
@@ -44,13 +45,14 @@ def comparison_rows(request, labels: dict[str, str] | None = None, access=None) 
         if access is not None and not access.can_view(key):
             continue
         then = (request.current or {}).get(key)
+        definition = labels.get(key)
         rows.append(
             {
                 "key": key,
-                "label": labels.get(key, key),
-                "then": history_value(then),
-                "proposed": history_value(proposed),
-                "now": history_value(now.get(key)),
+                "label": definition.display_label if definition else key,
+                "then": history_value(then, definition),
+                "proposed": history_value(proposed, definition),
+                "now": history_value(now.get(key), definition),
                 "moved": now.get(key) != then,
             }
         )

@@ -87,12 +87,18 @@ class _Labels:
         model = self.model(object_type)
         return str(model._meta.verbose_name) if model else object_type
 
+    def definition(self, name: str):
+        """The card field a ``fields.<key>`` name stands for, or None."""
+        if not name.startswith("fields."):
+            return None
+        if self._card_fields is None:
+            self._card_fields = {d.key: d for d in active_field_definitions()}
+        return self._card_fields.get(name.removeprefix("fields."))
+
     def field(self, object_type: str, name: str) -> str:
         if name.startswith("fields."):
-            if self._card_fields is None:
-                self._card_fields = {d.key: d.display_label for d in active_field_definitions()}
-            key = name.removeprefix("fields.")
-            return self._card_fields.get(key, key)
+            definition = self.definition(name)
+            return definition.display_label if definition else name.removeprefix("fields.")
         model = self.model(object_type)
         try:
             return str(model._meta.get_field(name).verbose_name) if model else name
@@ -116,6 +122,8 @@ def change_rows(
         record_hidden = not access.can_view_change(change.object_type, None)
         for name, values in sorted(change.changes.items()) or [(None, {})]:
             hidden = bool(name) and not access.can_view_change(change.object_type, name)
+            show = bool(name) and not hidden
+            definition = labels.definition(name) if show else None
             rows.append(
                 {
                     "change": change,
@@ -125,8 +133,8 @@ def change_rows(
                     "record_hidden": record_hidden,
                     "field": labels.field(change.object_type, name) if name else "",
                     "hidden": hidden,
-                    "old": history_value(values.get("old")) if name and not hidden else "",
-                    "new": history_value(values.get("new")) if name and not hidden else "",
+                    "old": history_value(values.get("old"), definition) if show else "",
+                    "new": history_value(values.get("new"), definition) if show else "",
                 }
             )
     return rows

@@ -30,6 +30,7 @@ from tokui.audit.services import record_access
 from tokui.core.exceptions import EditConflict
 from tokui.fields.access import BUILT_IN_PARTS, card_access
 from tokui.fields.choices import Category, FieldType
+from tokui.fields.models import CHOICE_TYPES
 from tokui.fields.selectors import active_field_definitions
 from tokui.metrics.selectors import (
     DERIVED_FIELD_SOURCES,
@@ -221,12 +222,18 @@ class _FieldLabels:
     def __init__(self):
         self._card_fields = None
 
+    def definition(self, name: str):
+        """The card field a ``fields.<key>`` name stands for, or None."""
+        if not name.startswith("fields."):
+            return None
+        if self._card_fields is None:
+            self._card_fields = {d.key: d for d in active_field_definitions()}
+        return self._card_fields.get(name.removeprefix("fields."))
+
     def __call__(self, object_type: str, name: str) -> str:
         if name.startswith("fields."):
-            if self._card_fields is None:
-                self._card_fields = {d.key: d.display_label for d in active_field_definitions()}
-            key = name.removeprefix("fields.")
-            return self._card_fields.get(key, key)
+            definition = self.definition(name)
+            return definition.display_label if definition else name.removeprefix("fields.")
         try:
             model = apps.get_model(object_type)
             return str(model._meta.get_field(name).verbose_name)
@@ -266,11 +273,16 @@ def _merge_transactions(timeline: list[dict], user, customer) -> list[dict]:
     return entries[:TIMELINE_LENGTH]
 
 
-def history_value(value) -> str:
+def history_value(value, definition=None) -> str:
+    """A stored value as history and change requests show it; with the card field's
+    ``definition``, a choice by its label in the reader's language."""
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if definition is not None and definition.field_type in CHOICE_TYPES:
+        items = value if isinstance(value, list) else [value]
+        return ", ".join(definition.choice_label(item) for item in items) or "—"
     if isinstance(value, list):
         return ", ".join(str(item) for item in value) or "—"
     return str(value)
@@ -399,12 +411,13 @@ def _conflict_context(conflict: EditConflict | None, user=None) -> dict | None:
                 "fields": [
                     {
                         "label": labels(change.object_type, name),
-                        "old": history_value(values.get("old")) if visible else "",
-                        "new": history_value(values.get("new")) if visible else "",
+                        "old": history_value(values.get("old"), definition) if visible else "",
+                        "new": history_value(values.get("new"), definition) if visible else "",
                         "hidden": not visible,
                     }
                     for name, values in sorted(change.changes.items())
                     for visible in [access.can_view_change(change.object_type, name)]
+                    for definition in [labels.definition(name)]
                 ],
             }
             for change in conflict.changes

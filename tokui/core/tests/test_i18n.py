@@ -201,3 +201,48 @@ def test_choice_card_fields_show_their_label_in_the_readers_language(client, use
     assert "e_money" not in japanese + korean + english
     # The edit form offers the labels and sends the choices.
     assert '<option value="e_money" selected>電子マネー</option>' in page("edit", "ja")
+
+
+def test_history_and_change_requests_show_choice_labels(client, users, customer):
+    from tokui.approvals.services import change_request_create
+    from tokui.core.testing.factories import FieldDefinitionFactory
+
+    labels = {
+        "cash": {"en": "Cash", "ja": "現金", "ko": "현금"},
+        "bank_transfer": {"en": "Bank transfer", "ja": "銀行振込", "ko": "계좌이체"},
+    }
+    FieldDefinitionFactory(
+        key="payment", field_type="choice", choices=list(labels), choice_labels=labels
+    )
+    FieldDefinitionFactory(
+        key="terms",
+        field_type="choice",
+        choices=list(labels),
+        choice_labels=labels,
+        controlled=True,
+    )
+    am = users[Role.ACCOUNT_MANAGER]
+    customer = services.customer_update(
+        actor=am, customer=customer, data={"field_values": {"payment": "cash"}}, expected_version=1
+    )
+    services.customer_update(
+        actor=am,
+        customer=customer,
+        data={"field_values": {"payment": "bank_transfer"}},
+        expected_version=customer.version,
+    )
+    request = change_request_create(
+        actor=am, customer=customer, proposed={"terms": "bank_transfer"}, reason="月末締め"
+    )
+    client.force_login(am)
+
+    history = client.get(
+        reverse("customers:history", args=[customer.code]), HTTP_ACCEPT_LANGUAGE="ja"
+    ).content.decode()
+    asked = client.get(
+        reverse("approvals:detail", args=[request.pk]), HTTP_ACCEPT_LANGUAGE="ko"
+    ).content.decode()
+
+    assert "現金" in history and "銀行振込" in history
+    assert "계좌이체" in asked
+    assert "bank_transfer" not in history + asked

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from tokui.core.exceptions import EditConflict
 from tokui.fields.access import card_access
 from tokui.fields.choices import FieldType
+from tokui.fields.models import CHOICE_TYPES
 from tokui.fields.selectors import active_field_definitions
 from tokui.users.roles import CUSTOMER, has_permission
 
@@ -101,6 +102,9 @@ def _shown(name: str, value, definitions: dict) -> str:
         definition = definitions.get(name.removeprefix("fields."))
         if definition and definition.field_type == FieldType.BOOLEAN:
             return _("Yes") if value else _("No")
+        if definition and definition.field_type in CHOICE_TYPES:
+            items = value if isinstance(value, list) else [value]
+            return ", ".join(definition.choice_label(item) for item in items)
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, list):

@@ -165,6 +165,26 @@ def test_the_screen_lists_the_differing_fields_with_defaults(client, users, cust
     assert 'name="pick-status"' in response.content.decode()
 
 
+def test_the_screen_names_choices_by_their_labels(client, users, customer, twin):
+    from tokui.core.testing.factories import FieldDefinitionFactory
+
+    FieldDefinitionFactory(
+        key="outlet_size",
+        field_type="choice",
+        choices=["large", "small"],
+        choice_labels={"large": {"en": "Large", "ja": "大"}, "small": {"en": "Small", "ja": "小"}},
+    )
+    for card, size in ((customer, "small"), (twin, "large")):
+        card.field_values = {"outlet_size": size}
+        card.save()
+    client.force_login(users[MANAGER])
+
+    response = client.get(merge_url(customer, twin), HTTP_ACCEPT_LANGUAGE="ja")
+
+    rows = {row["name"]: (row["kept"], row["merged"]) for row in response.context["rows"]}
+    assert rows["fields.outlet_size"] == ("小", "大")
+
+
 def test_preview_shows_the_card_as_it_will_be_and_changes_nothing(client, users, customer, twin):
     client.force_login(users[MANAGER])
     before = state()

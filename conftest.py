@@ -15,6 +15,17 @@ from tokui.users.choices import Role
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request in Japanese or Korean leaves that language active in the thread (the locale
+    middleware turns it on per request and nothing turns it off), so the next test in the
+    same worker would read its messages translated."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def client():
     return TwoFactorClient()

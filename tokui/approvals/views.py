@@ -26,26 +26,26 @@ from .forms import DecisionForm, QueueFilterForm
 PAGE_SIZE = 50
 
 
-def _labels() -> dict:
-    """The card fields by key: their labels, and their choices' labels."""
+def _definitions() -> dict:
+    """The card fields by key, for their labels and their choices' labels."""
     return {d.key: d for d in active_field_definitions()}
 
 
-def comparison_rows(request, labels: dict | None = None, access=None) -> list[dict]:
+def comparison_rows(request, definitions: dict | None = None, access=None) -> list[dict]:
     """Per proposed field: its label, the value the requester saw, the proposal, and the
     card's value now (which differs from the first when the card moved on).
 
     With ``access`` (the reader's ``card_access``), a field the reader may not see is left
     out, as it is on the card (GOV-1).
     """
-    labels = labels if labels is not None else _labels()
+    definitions = definitions if definitions is not None else _definitions()
     now = request.customer.field_values or {}
     rows = []
     for key, proposed in services.proposed_values(request).items():
         if access is not None and not access.can_view(key):
             continue
         then = (request.current or {}).get(key)
-        definition = labels.get(key)
+        definition = definitions.get(key)
         rows.append(
             {
                 "key": key,
@@ -80,7 +80,7 @@ def queue(request):
         requester=(filters.get("requester") or "").strip(),
     )
     page = _page(request, requests)
-    labels = _labels()
+    definitions = _definitions()
     access = card_access(request.user)
     query = request.GET.copy()
     query.pop("page", None)
@@ -90,7 +90,9 @@ def queue(request):
         {
             "form": form,
             "page": page,
-            "rows": [{"request": r, "fields": comparison_rows(r, labels, access)} for r in page],
+            "rows": [
+                {"request": r, "fields": comparison_rows(r, definitions, access)} for r in page
+            ],
             "query": query.urlencode(),
         },
     )
@@ -102,12 +104,12 @@ def mine(request):
     if not has_permission(request.user, CHANGE_REQUEST, "add"):
         raise PermissionDenied
     page = _page(request, selectors.my_change_requests(user=request.user))
-    labels = _labels()
+    definitions = _definitions()
     access = card_access(request.user)
     rows = [
         {
             "request": r,
-            "fields": comparison_rows(r, labels, access),
+            "fields": comparison_rows(r, definitions, access),
             "unread": r.status in selectors.DECIDED and r.outcome_seen_at is None,
         }
         for r in page

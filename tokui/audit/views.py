@@ -5,17 +5,15 @@ log-in page. There is no page to change or delete a record (see docs/access-reco
 and docs/security.md, "Change log"): both logs are append-only.
 """
 
-from django.apps import apps
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from tokui.customers.selectors import customer_list, trash_list
-from tokui.customers.views import history_value
+from tokui.customers.views import FieldLabels, history_value
 from tokui.fields.access import card_access
-from tokui.fields.selectors import active_field_definitions
 from tokui.users.roles import ACCESS_LOG, has_permission
 
 from .filtersets import AccessEventFilterSet, ObjectChangeFilterSet
@@ -71,41 +69,6 @@ def card_codes(user, ids) -> tuple[dict[int, str], set[int]]:
 # --- the change log -------------------------------------------------------------------
 
 
-class _Labels:
-    """Human names for the record types and field names audit rows carry, once per page."""
-
-    def __init__(self):
-        self._card_fields = None
-
-    def model(self, object_type: str):
-        try:
-            return apps.get_model(object_type)
-        except (LookupError, ValueError):
-            return None  # a model that has since gone: its rows stay
-
-    def object_label(self, object_type: str) -> str:
-        model = self.model(object_type)
-        return str(model._meta.verbose_name) if model else object_type
-
-    def definition(self, name: str):
-        """The card field a ``fields.<key>`` name stands for, or None."""
-        if not name.startswith("fields."):
-            return None
-        if self._card_fields is None:
-            self._card_fields = {d.key: d for d in active_field_definitions()}
-        return self._card_fields.get(name.removeprefix("fields."))
-
-    def field(self, object_type: str, name: str) -> str:
-        if name.startswith("fields."):
-            definition = self.definition(name)
-            return definition.display_label if definition else name.removeprefix("fields.")
-        model = self.model(object_type)
-        try:
-            return str(model._meta.get_field(name).verbose_name) if model else name
-        except FieldDoesNotExist:
-            return name
-
-
 def change_rows(
     changes, codes: dict[int, str], *, access, trashed: set[int] = frozenset()
 ) -> list[dict]:
@@ -115,7 +78,7 @@ def change_rows(
     without the old and new values; a person, address or consent the user may not see also
     loses its name (the row's ``object_repr`` is that person's name or that address).
     """
-    labels = _Labels()
+    labels = FieldLabels()
     rows = []
     for change in changes:
         object_label = labels.object_label(change.object_type)
@@ -131,7 +94,7 @@ def change_rows(
                     "trashed": change.customer_id in trashed,
                     "object_label": object_label,
                     "record_hidden": record_hidden,
-                    "field": labels.field(change.object_type, name) if name else "",
+                    "field": labels(change.object_type, name) if name else "",
                     "hidden": hidden,
                     "old": history_value(values.get("old"), definition) if show else "",
                     "new": history_value(values.get("new"), definition) if show else "",

@@ -206,18 +206,18 @@ def display_value(definition, raw):
             return Decimal(str(raw))
     except (TypeError, ValueError, InvalidOperation):
         return str(raw)  # a value stored before the field's type changed: show it as it is
-    if kind == FieldType.MULTI_CHOICE and isinstance(raw, list):
-        return ", ".join(definition.choice_label(item) for item in raw)
-    if kind == FieldType.CHOICE:
-        return definition.choice_label(raw)
+    if kind in CHOICE_TYPES:
+        return definition.choice_text(raw)
     return raw
 
 
 # --- history --------------------------------------------------------------------------
 
 
-class _FieldLabels:
-    """Human labels for the field names audit rows carry, looked up once per page."""
+class FieldLabels:
+    """Human labels for the record types and field names audit rows carry, and the card
+    field a ``fields.<key>`` name stands for, looked up once per page (the card's history
+    and conflicts here, the global change log in tokui.audit)."""
 
     def __init__(self):
         self._card_fields = None
@@ -240,20 +240,20 @@ class _FieldLabels:
         except (LookupError, ValueError, FieldDoesNotExist):
             return name
 
-
-def _object_label(object_type: str) -> str:
-    try:
-        return str(apps.get_model(object_type)._meta.verbose_name)
-    except (LookupError, ValueError):
-        return object_type
+    @staticmethod
+    def object_label(object_type: str) -> str:
+        try:
+            return str(apps.get_model(object_type)._meta.verbose_name)
+        except (LookupError, ValueError):
+            return object_type  # a model that has since gone: its rows stay
 
 
 def _timeline(history) -> list[dict]:
-    labels = _FieldLabels()
+    labels = FieldLabels()
     return [
         {
             "change": change,
-            "object_label": _object_label(change.object_type),
+            "object_label": labels.object_label(change.object_type),
             "fields": [labels(change.object_type, name) for name in change.changes],
         }
         for change in history
@@ -281,8 +281,7 @@ def history_value(value, definition=None) -> str:
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if definition is not None and definition.field_type in CHOICE_TYPES:
-        items = value if isinstance(value, list) else [value]
-        return ", ".join(definition.choice_label(item) for item in items) or "—"
+        return definition.choice_text(value) or "—"
     if isinstance(value, list):
         return ", ".join(str(item) for item in value) or "—"
     return str(value)
@@ -401,7 +400,7 @@ def _conflict_context(conflict: EditConflict | None, user=None) -> dict | None:
     the user may not see is named, its values are not."""
     if conflict is None:
         return None
-    labels = _FieldLabels()
+    labels = FieldLabels()
     access = card_access(user)
     return {
         "message": conflict.message,

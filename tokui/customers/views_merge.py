@@ -103,8 +103,7 @@ def _shown(name: str, value, definitions: dict) -> str:
         if definition and definition.field_type == FieldType.BOOLEAN:
             return _("Yes") if value else _("No")
         if definition and definition.field_type in CHOICE_TYPES:
-            items = value if isinstance(value, list) else [value]
-            return ", ".join(definition.choice_label(item) for item in items)
+            return definition.choice_text(value)
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, list):

@@ -115,6 +115,11 @@ class FieldDefinition(BaseModel):
         language = (get_language() or "en")[:2]
         return labels.get(language) or labels.get("en") or str(value)
 
+    def choice_text(self, value) -> str:
+        """A stored choice, or a multiple choice's list, by its labels, comma-separated."""
+        items = value if isinstance(value, list) else [value]
+        return ", ".join(self.choice_label(item) for item in items)
+
     def labelled_choices(self) -> list[tuple[str, str]]:
         return [(choice, self.choice_label(choice)) for choice in self.choices or []]
 

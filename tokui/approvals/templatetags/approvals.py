@@ -3,7 +3,7 @@
 from django import template
 
 from tokui.approvals import selectors
-from tokui.approvals.views import _labels, comparison_rows
+from tokui.approvals.views import _definitions, comparison_rows
 from tokui.fields.access import card_access
 
 register = template.Library()
@@ -16,10 +16,10 @@ def pending_change_requests(context, customer) -> list[dict]:
     if user is None or customer is None:
         return []
     pending = selectors.pending_for_customer(user=user, customer=customer)
-    labels = _labels() if pending else {}
+    definitions = _definitions() if pending else {}
     access = card_access(user)
     return [
-        {"request": change_request, "fields": comparison_rows(change_request, labels, access)}
+        {"request": change_request, "fields": comparison_rows(change_request, definitions, access)}
         for change_request in pending
     ]
 

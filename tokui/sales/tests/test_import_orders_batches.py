@@ -6,11 +6,13 @@ on its own gives, wherever in a batch (or across batches) the problems are.
 """
 
 import io
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Max
 
 from tokui.sales.choices import ImportKind
 from tokui.sales.imports import orders, runner
@@ -58,6 +60,16 @@ def line_by_line(monkeypatch):
     monkeypatch.setattr(orders.OrderImport, "_check_columns", lambda self, rows: None)
 
 
+@pytest.fixture(params=["here", "in a child"])
+def reading(request, monkeypatch):
+    """Big files are read and checked in a forked child process: the tests that use this
+    run both ways, in batches of 1,000 rows, and must give the same results."""
+    monkeypatch.setitem(runner.BATCH_ROWS, ImportKind.ORDERS, 1000)
+    if request.param == "in a child":
+        monkeypatch.setattr(runner, "CHECK_IN_CHILD_ROWS", 0)
+    return request.param
+
+
 BAD_AT = {
     # index in the file (its row number is index + 2): the line put there
     7: "G-3,2,TKY-0001,2026-02-30,P-2,1,100\n",  # no such date
@@ -77,7 +89,7 @@ def file_with_bad_lines() -> str:
 
 
 def test_a_big_file_reports_exactly_what_line_by_line_checking_reports(
-    tmp_path, monkeypatch, products, customer
+    tmp_path, monkeypatch, products, customer, reading
 ):
     text = file_with_bad_lines()
     with pytest.raises(CommandError, match="4 rows were rejected, so nothing was written"):
@@ -103,7 +115,9 @@ def test_a_big_file_reports_exactly_what_line_by_line_checking_reports(
     ]
 
 
-def test_skip_invalid_writes_the_same_lines_either_way(tmp_path, monkeypatch, products, customer):
+def test_skip_invalid_writes_the_same_lines_either_way(
+    tmp_path, monkeypatch, products, customer, reading
+):
     text = file_with_bad_lines()
     out = run_import(tmp_path, text, "--skip-invalid")
     assert "3000 rows read, 2996 added, 0 changed, 0 unchanged, 4 rejected" in out
@@ -296,3 +310,67 @@ def test_an_order_moved_to_another_customer_moves_with_its_lines_and_figures(
     assert Order.objects.get(number="M-2").customer == customer
     figures = dict(CustomerMetrics.objects.values_list("customer__code", "order_count"))
     assert figures == {"TKY-0001": 1, "OSK-0001": 1}
+
+
+def test_a_big_file_of_new_orders_sums_each_order_and_takes_ids_as_forms_do_after(
+    tmp_path, monkeypatch, products, customer, other_customer, reading
+):
+    """New orders in a big file are written without grouping or joining the staged lines:
+    their sums are added up while checking, their ids taken as a block. Lines of one order
+    may be far apart in the file, in different batches."""
+    monkeypatch.setattr(orders, "BULK_KEY_LINES", 100)
+    rows, expected = [], {}
+    for n in range(1500):
+        order = f"B-{n % 500}"  # each order's three lines are 500 rows apart
+        quantity, price = ("1.5", "99.99") if n % 7 == 0 else (str(n % 4 + 1), str(100 + n % 9))
+        amount = ""
+        if n % 11 == 0:
+            amount = "10.10"  # the file's amount wins over quantity x unit price
+        code = "TKY-0001" if n % 500 < 250 else "OSK-0001"
+        rows.append(
+            f"{order},{n // 500 + 1},{code},{day(n % 500)},P-1,{quantity},{price},{amount}\n"
+        )
+        line_amount = Decimal(amount or Decimal(quantity) * Decimal(price)).quantize(
+            Decimal("0.01"), ROUND_HALF_UP
+        )
+        total, count = expected.get(order, (Decimal(0), 0))
+        expected[order] = (total + line_amount, count + 1)
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER.replace("\n", ",amount\n") + "".join(rows), encoding="utf-8")
+    out = io.StringIO()
+    call_command("import", "orders", str(path), "--no-progress", stdout=out)
+    assert "1500 rows read, 1500 added" in out.getvalue()
+    assert {
+        number: (total, count)
+        for number, total, count in Order.objects.values_list(
+            "number", "total_amount", "line_count"
+        )
+    } == expected
+    assert str(OrderLine.objects.get(order__number="B-0", line_no=1).amount) == "10.10"
+    assert str(OrderLine.objects.get(order__number="B-7", line_no=1).amount) == "149.99"  # 149.985
+    assert not OrderLine.objects.exclude(customer=F("order__customer")).exists()
+    assert set(Order.objects.filter(number="B-300").values_list("customer__code", flat=True)) == {
+        "OSK-0001"
+    }
+    # Orders and lines added afterwards, as a form does, get ids of their own.
+    order = Order.objects.create(number="NEW-1", customer=customer, date="2026-04-01")
+    line = OrderLine.objects.create(
+        order=order,
+        line_no=1,
+        customer=customer,
+        date="2026-04-01",
+        product=Product.objects.get(code="P-1"),
+        quantity=1,
+        unit_price=5,
+        amount=5,
+    )
+    assert order.pk > Order.objects.exclude(pk=order.pk).aggregate(top=Max("pk"))["top"]
+    assert line.pk > OrderLine.objects.exclude(pk=line.pk).aggregate(top=Max("pk"))["top"]
+
+
+def test_an_amount_too_large_for_its_column_is_rejected(tmp_path, products, customer):
+    text = "T-1,1,TKY-0001,2026-01-31,P-1,1000000,1000000\nT-1,2,TKY-0001,2026-01-31,P-1,1,5\n"
+    with pytest.raises(CommandError, match="1 rows were rejected"):
+        run_import(tmp_path, text)
+    assert report() == [(2, "amount", "1000000 x 1000000", "Too large a number.")]
+    assert not Order.objects.exists()

@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import islice
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -329,9 +330,9 @@ class OrderImport:
             )
         )
 
-    def order_rows(self) -> list[tuple]:
+    def order_rows(self) -> Iterator[tuple]:
         """(number in the file, order number, customer, date, sum, lines) of each order."""
-        return [
+        return (
             (
                 seq,
                 order_no,
@@ -340,7 +341,7 @@ class OrderImport:
                 self.order_counts[seq],
             )
             for order_no, seq in self.order_seqs.items()
-        ]
+        )
 
     def _check_slowly(self, number: int, row: list[str]):
         get = self.positions.get
@@ -453,21 +454,21 @@ class OrderImport:
                 cursor.executemany(f"INSERT INTO {STAGE} VALUES ({', '.join(['?'] * 10)})", rows)
         self.staged += count
 
-    def stage_orders(self, rows: list[tuple]) -> None:
+    def stage_orders(self, rows: Iterator[tuple]) -> None:
         """The file's orders (``order_rows``) into their own staging table."""
         with connection.cursor() as cursor:
-            if self.postgres:
-                with cursor.cursor.copy(f"COPY {ORDERS_STAGE} FROM STDIN") as copy:
-                    for start in range(0, len(rows), 50_000):
-                        chunk = rows[start : start + 50_000]
+            while chunk := list(islice(rows, 50_000)):
+                if self.postgres:
+                    with cursor.cursor.copy(f"COPY {ORDERS_STAGE} FROM STDIN") as copy:
                         copy.write("".join(map(_COPY_ORDER.__mod__, chunk)).encode())
-            else:
-                cursor.executemany(f"INSERT INTO {ORDERS_STAGE} VALUES (?, ?, ?, ?, ?, ?)", rows)
+                else:
+                    cursor.executemany(
+                        f"INSERT INTO {ORDERS_STAGE} VALUES (?, ?, ?, ?, ?, ?)", chunk
+                    )
 
     def checked_batches(self, batches: Callable[[], Iterator[list]], *, in_child: bool):
         """Check the batches ``batches()`` yields; yield (rows for ``stage``, how many lines,
-        how many rows were read) per batch. Rejections go to ``reject`` as they are found;
-        the file's orders (``order_rows``) are in ``file_orders`` at the end.
+        how many rows were read) per batch. Rejections go to ``reject`` as they are found.
 
         With ``in_child``, reading and checking each line run in a forked process while this
         one prices the lines it sends (``_priced``) and stages them: Python's work on a big
@@ -479,7 +480,6 @@ class OrderImport:
         ):
             lines = self._priced(lines)
             yield self.staging_rows(lines), len(lines), read
-        self.file_orders = self.order_rows()
 
     def _checked_here(self, batches):
         for batch in batches():
@@ -793,7 +793,7 @@ class OrderImport:
         checked (none taken out since): then ``_insert_new_orders`` writes it."""
         if self.staged < BULK_KEY_LINES or not self.order_sums_hold:
             return False
-        self.stage_orders(self.file_orders)
+        self.stage_orders(self.order_rows())
         cursor.execute(
             f"SELECT 1 FROM {ORDERS_STAGE} s WHERE EXISTS "
             "(SELECT 1 FROM sales_order o WHERE o.number = s.order_no) LIMIT 1"
@@ -809,7 +809,7 @@ class OrderImport:
         Measured on PostgreSQL, 2,000,000 lines: the orders went in in 1 s instead of 5 s,
         the lines in 4 s instead of 8.5 s (no join, and no sequence call per line).
         """
-        orders_base = self._reserve_ids(cursor, "sales_order", len(self.file_orders))
+        orders_base = self._reserve_ids(cursor, "sales_order", len(self.order_seqs))
         cursor.execute(f"SELECT max(row_number) FROM {STAGE}")
         lines_base = self._reserve_ids(cursor, "sales_orderline", cursor.fetchone()[0])
         indexes = self._drop_indexes(cursor) if self._lines_beside_import(cursor) else []
@@ -833,7 +833,7 @@ class OrderImport:
         )
         check_cancel()
         self._restore_indexes(cursor, indexes)
-        touched = {customer_id for _seq, _number, customer_id, *_rest in self.file_orders}
+        touched = {customer_id for customer_id, _date in self.order_customer_dates[1:]}
         return (self.staged, 0, 0), touched
 
     def _reserve_ids(self, cursor, table: str, count: int) -> int:

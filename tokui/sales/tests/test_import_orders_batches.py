@@ -6,6 +6,7 @@ on its own gives, wherever in a batch (or across batches) the problems are.
 """
 
 import io
+import multiprocessing
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -14,9 +15,10 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
 
-from tokui.sales.choices import ImportKind
-from tokui.sales.imports import orders, runner
+from tokui.sales.choices import ImportKind, ImportStatus
+from tokui.sales.imports import orders, reading, runner, services
 from tokui.sales.models import ImportJob, Order, OrderLine, Product
+from tokui.users.choices import Role
 
 HEADER = "order_no,line_no,customer_code,date,product_code,quantity,unit_price\n"
 
@@ -61,7 +63,7 @@ def line_by_line(monkeypatch):
 
 
 @pytest.fixture(params=["here", "in a child"])
-def reading(request, monkeypatch):
+def where_checked(request, monkeypatch):
     """Big files are read and checked in a forked child process: the tests that use this
     run both ways, in batches of 1,000 rows, and must give the same results."""
     monkeypatch.setitem(runner.BATCH_ROWS, ImportKind.ORDERS, 1000)
@@ -89,7 +91,7 @@ def file_with_bad_lines() -> str:
 
 
 def test_a_big_file_reports_exactly_what_line_by_line_checking_reports(
-    tmp_path, monkeypatch, products, customer, reading
+    tmp_path, monkeypatch, products, customer, where_checked
 ):
     text = file_with_bad_lines()
     with pytest.raises(CommandError, match="4 rows were rejected, so nothing was written"):
@@ -116,7 +118,7 @@ def test_a_big_file_reports_exactly_what_line_by_line_checking_reports(
 
 
 def test_skip_invalid_writes_the_same_lines_either_way(
-    tmp_path, monkeypatch, products, customer, reading
+    tmp_path, monkeypatch, products, customer, where_checked
 ):
     text = file_with_bad_lines()
     out = run_import(tmp_path, text, "--skip-invalid")
@@ -313,7 +315,7 @@ def test_an_order_moved_to_another_customer_moves_with_its_lines_and_figures(
 
 
 def test_a_big_file_of_new_orders_sums_each_order_and_takes_ids_as_forms_do_after(
-    tmp_path, monkeypatch, products, customer, other_customer, reading
+    tmp_path, monkeypatch, products, customer, other_customer, where_checked
 ):
     """New orders in a big file are written without grouping or joining the staged lines:
     their sums are added up while checking, their ids taken as a block. Lines of one order
@@ -374,3 +376,40 @@ def test_an_amount_too_large_for_its_column_is_rejected(tmp_path, products, cust
         run_import(tmp_path, text)
     assert report() == [(2, "amount", "1000000 x 1000000", "Too large a number.")]
     assert not Order.objects.exists()
+
+
+def test_a_child_that_meets_a_bad_byte_fails_the_import_with_its_reason(
+    tmp_path, monkeypatch, users, products, customer
+):
+    monkeypatch.setattr(runner, "CHECK_IN_CHILD_ROWS", 0)
+    monkeypatch.setitem(runner.BATCH_ROWS, ImportKind.ORDERS, 1000)
+    path = tmp_path / "orders.csv"
+    # UTF-8 (as the encoding is guessed from the start) and a Shift_JIS name far below.
+    monkeypatch.setattr(reading, "SAMPLE_BYTES", 4096)
+    text = HEADER + "受注-1,1,TKY-0001,2026-03-01,P-1,1,100\n" + "".join(good_lines(3000))
+    path.write_bytes(text.encode() + "受注-2,1,TKY-0001,2026-03-01,P-1,1,100\n".encode("cp932"))
+    admin = users[Role.ADMINISTRATOR]
+    job = services.job_create(actor=admin, kind=ImportKind.ORDERS, path=path, file_name="o.csv")
+    job = runner.run_job(job, admin)
+    assert job.status == ImportStatus.FAILED
+    assert job.message.startswith("not utf-8")
+    assert not Order.objects.exists() and not multiprocessing.active_children()
+
+
+def test_cancelling_while_a_child_checks_stops_it_and_writes_nothing(
+    tmp_path, monkeypatch, users, products, customer
+):
+    monkeypatch.setattr(runner, "CHECK_IN_CHILD_ROWS", 0)
+    monkeypatch.setitem(runner.BATCH_ROWS, ImportKind.ORDERS, 100)
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "".join(good_lines(3000)), encoding="utf-8")
+    admin = users[Role.ADMINISTRATOR]
+    job = services.job_create(actor=admin, kind=ImportKind.ORDERS, path=path, file_name="o.csv")
+
+    def cancel_after_the_first_batch(job):
+        if job.processed_rows:
+            ImportJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+
+    job = runner.run_job(job, admin, on_progress=cancel_after_the_first_batch)
+    assert (job.status, job.processed_rows) == (ImportStatus.CANCELLED, 100)
+    assert not Order.objects.exists() and not multiprocessing.active_children()

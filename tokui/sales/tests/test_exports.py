@@ -290,7 +290,7 @@ def database_rows():
 
 
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
-@pytest.mark.parametrize("kind", ["customers", "products", "orders", "payments"])
+@pytest.mark.parametrize("kind", ["customers", "people", "products", "orders", "payments"])
 def test_an_export_re_imports_unchanged(users, book, tmp_path, kind, file_format):
     target = tmp_path / f"{kind}.{file_format}"
     call_command("export", kind, "-o", str(target), "--all", stdout=io.StringIO())

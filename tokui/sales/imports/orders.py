@@ -57,7 +57,7 @@ BULK_KEY_LINES = 100_000
 POSTGRES_WORK_MEM_MB = 256
 MAX_AMOUNT = 10**12
 CENT = Decimal("0.01")
-SQLITE_CACHE_KIB = 256 * 1024  # well under the 1 GiB an import may use
+SQLITE_CACHE_KIB = 128 * 1024  # well under the 1 GiB an import may use
 _COPY_LINE = "%d\t%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%d\n"
 _COPY_ORDER = "%d\t%s\t%d\t%s\t%s\t%d\n"
 # The orders of the file, one row each (see OrderImport.order_rows).
@@ -82,7 +82,6 @@ class OrderImport:
             Customer._base_manager.filter(deleted_at__isnull=False).values_list("code", flat=True)
         )
         self.staged = 0
-        self.rejected_rows: set[int] = set()
         self.seen_keys: set[int] = set()
         self.seen_orders: dict[int, tuple] = {}
         self.needs_exact_check = False
@@ -293,7 +292,6 @@ class OrderImport:
                 if amount < MAX_AMOUNT:
                     kept.append(line)
                     continue
-                self.rejected_rows.add(line[0])
                 value = line[8] or f"{line[6]} x {line[7]}"
                 self.reject(line[0], "amount", value, _("Too large a number."))
             return self._priced(_columns(kept))
@@ -414,7 +412,6 @@ class OrderImport:
             lambda raw: checks.number_text(raw, integer_digits=12, decimals=2) if raw else "",
         )
         if problems:
-            self.rejected_rows.add(number)
             for column, raw, reason in problems:
                 self.reject(number, column, raw, reason)
             return None
@@ -493,7 +490,14 @@ class OrderImport:
         sending.close()
         try:
             while True:
-                message = receiving.recv()
+                try:
+                    message = receiving.recv()
+                except EOFError:  # killed, or out of memory: it could not say
+                    child.join()
+                    raise RuntimeError(
+                        _("The process checking the file ended unexpectedly (exit code %(code)s).")
+                        % {"code": child.exitcode}
+                    ) from None
                 if message[0] == "batch":
                     _tag, lines, read, rejections = message
                     for rejection in rejections:
@@ -528,11 +532,15 @@ class OrderImport:
 
     # --- checks across lines -------------------------------------------------------------
 
-    def analyze_stage(self) -> None:
-        """Statistics for the staging table: temporary tables are never analysed on their own,
-        and without row counts the planner joins millions of staged lines with nested loops."""
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {STAGE}")
+    def _analyze_stage(self) -> None:
+        """Statistics for the staging table, before the first query that joins or sorts it:
+        temporary tables are never analysed on their own, and without row counts the planner
+        joins millions of staged lines with nested loops. (A big file of new orders is
+        only read through once, see ``_insert_new_orders``: it needs none.)"""
+        if not getattr(self, "stage_analyzed", False):
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {STAGE}")
+            self.stage_analyzed = True
 
     def check_across_lines(self) -> None:
         """Duplicate keys and lines of one order that disagree on customer or date: reported
@@ -546,6 +554,7 @@ class OrderImport:
         self.seen_orders.clear()
         if not self.needs_exact_check:
             return
+        self._analyze_stage()
         sql = f"""
             SELECT row_number, order_no, line_no, dup_of, first_row, other_customer, other_date
             FROM (
@@ -590,7 +599,6 @@ class OrderImport:
                         key,
                         _("Row %(row)d of the same order has another date.") % {"row": first},
                     )
-        self.rejected_rows.update(bad)
         if bad:
             with transaction.atomic(), connection.cursor() as cursor:
                 for start in range(0, len(bad), 500):
@@ -606,6 +614,7 @@ class OrderImport:
         One look at the (small, indexed) trash when it is empty, which is the usual case."""
         if not Customer._base_manager.filter(deleted_at__isnull=False).exists():
             return
+        self._analyze_stage()
         sql = f"""
             SELECT s.row_number, s.order_no FROM {STAGE} s
             WHERE s.order_no IN (
@@ -624,7 +633,6 @@ class OrderImport:
         for number, order_no in bad:
             self.reject(number, "order_no", order_no, reason)
         numbers = [number for number, _order_no in bad]
-        self.rejected_rows.update(numbers)
         with transaction.atomic(), connection.cursor() as cursor:
             for start in range(0, len(numbers), 500):
                 chunk = numbers[start : start + 500]
@@ -656,6 +664,7 @@ class OrderImport:
                 result = self._insert_new_orders(cursor, now, check_cancel)
                 self._restore_line_keys(cursor, keys)
                 return result
+            self._analyze_stage()
             # Orders the file names that exist already, per their stored customer, and how
             # many of them change customer or date (the old customer's figures change too).
             cursor.execute(

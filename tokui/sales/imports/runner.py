@@ -225,7 +225,6 @@ class JobRun:
             finally:
                 if collecting:
                     gc.enable()
-            orders.analyze_stage()
             orders.check_across_lines()
             self._flush_rejections()
             if self.rejected_rows and not self.job.skip_invalid:

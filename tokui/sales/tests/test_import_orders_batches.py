@@ -7,6 +7,7 @@ on its own gives, wherever in a batch (or across batches) the problems are.
 
 import io
 import multiprocessing
+import os
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -413,3 +414,20 @@ def test_cancelling_while_a_child_checks_stops_it_and_writes_nothing(
     job = runner.run_job(job, admin, on_progress=cancel_after_the_first_batch)
     assert (job.status, job.processed_rows) == (ImportStatus.CANCELLED, 100)
     assert not Order.objects.exists() and not multiprocessing.active_children()
+
+
+def test_a_child_that_dies_fails_the_import_and_says_so(
+    tmp_path, monkeypatch, users, products, customer
+):
+    monkeypatch.setattr(runner, "CHECK_IN_CHILD_ROWS", 0)
+    monkeypatch.setattr(orders.OrderImport, "_check_in_child", lambda *args: os._exit(3))
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "".join(good_lines(10)), encoding="utf-8")
+    admin = users[Role.ADMINISTRATOR]
+    job = services.job_create(actor=admin, kind=ImportKind.ORDERS, path=path, file_name="o.csv")
+    with pytest.raises(RuntimeError):
+        runner.run_job(job, admin)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED
+    assert "The process checking the file ended unexpectedly (exit code 3)." in job.message
+    assert not Order.objects.exists()

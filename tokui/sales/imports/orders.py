@@ -904,12 +904,19 @@ class OrderImport:
     def _lines_beside_import(self, cursor) -> bool:
         """Whether the order lines already stored are no more than this import adds: then
         building the indexes anew over the whole tables costs less than adding each new
-        line and order to them (see ``_drop_indexes``). The planner's row estimate will do."""
+        line and order to them (see ``_drop_indexes``). PostgreSQL's row estimate will do
+        once the table has been analysed; before that (-1), and on SQLite, the lines are
+        counted, but never more than one past the import's."""
         if self.postgres:
             cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'sales_orderline'::regclass")
-        else:
-            cursor.execute("SELECT count(*) FROM sales_orderline")
-        return max(cursor.fetchone()[0], 0) <= self.staged
+            estimate = cursor.fetchone()[0]
+            if estimate >= 0:
+                return estimate <= self.staged
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM sales_orderline LIMIT %s) stored",
+            [self.staged + 1],
+        )
+        return cursor.fetchone()[0] <= self.staged
 
     def _drop_indexes(self, cursor) -> list[tuple[str, str, str, str]]:
         """Drop the secondary indexes of the order lines and the orders, in this transaction

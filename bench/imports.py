@@ -149,8 +149,12 @@ def _server_cpu() -> tuple[int | None, float]:
 
 
 def _own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """CPU seconds of this process and of its children that have ended (the import's
+    forked child, which reads and checks a big file)."""
+    return sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    )
 
 
 class _MemoryPeak(threading.Thread):
@@ -326,9 +330,11 @@ def markdown(runs, args, command, generate_s, file_bytes) -> str:
         + ", ".join(f"{r['database']} {r['load'][0]:.1f} / {r['load'][1]:.1f}" for r in runs)
         + f" on {os.cpu_count()} cores.",
         "- Targets: PostgreSQL ≥ 100,000 lines/s, SQLite ≥ 50,000 lines/s, peak memory < 1 GiB.",
-        "- CPU s: seconds of CPU the import used, in the command's process + in the PostgreSQL "
-        "server's backend (from /proc); on a loaded machine wall time is longer than CPU time "
-        "because the import waits for a core. The target is judged on wall time.",
+        "- CPU s: seconds of CPU the import used, in the command's process and its forked "
+        "child + in the PostgreSQL server's backend (from /proc). With the child, the "
+        "command's CPU can exceed the wall time (two cores); on a loaded machine wall time "
+        "is longer than CPU time because the import waits for a core. The target is judged "
+        "on wall time.",
         "",
         "| database | first import s | lines/s | CPU s | second import s | lines/s | CPU s "
         "| peak MiB | target |",

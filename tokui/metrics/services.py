@@ -201,10 +201,22 @@ def _line_sums_sql(*, customers: str) -> str:
     category_amounts AS (
         SELECT customer_id, category_no, amount FROM line_sets WHERE level = 2
     )"""  # noqa: S608
-    # SQLite has no grouping sets: three GROUP BYs over the materialised line groups, each
-    # its own CTE so that SQLite can index the grouped rows for the joins that read them.
+    # SQLite sums the lines per customer and product first: it sorts by the lines' own
+    # columns and looks up each (customer, product) sum's brand and category, not each line's
+    # (2,000,000 lines, 300,000 sums: 0.7 s less). It has no grouping sets: three GROUP BYs
+    # over the materialised groups, each its own CTE so that SQLite can index the grouped
+    # rows for the joins that read them.
     return f"""
-    line_groups AS MATERIALIZED ({line_groups}
+    product_sums AS MATERIALIZED (
+        SELECT l.customer_id, l.product_id, {sums}
+        FROM {OrderLine._meta.db_table} l {"" if customers else vendor["scan_all"]}
+        WHERE {live_line} {only_these}
+        GROUP BY l.customer_id, l.product_id
+    ),
+    line_groups AS MATERIALIZED (
+        SELECT s.customer_id, p.brand_no, p.category_no, {regroup}
+        FROM product_sums s JOIN product_keys p ON p.id = s.product_id
+        GROUP BY s.customer_id, p.brand_no, p.category_no
     ),
     line_totals AS MATERIALIZED (
         SELECT customer_id, {regroup} FROM line_groups GROUP BY customer_id

@@ -59,6 +59,19 @@ def report():
     return list(job.rejections.values_list("row_number", "column", "value", "reason"))
 
 
+def order_line(order, line_no=1, **values) -> OrderLine:
+    """An unsaved line of ``order`` for product P-1, as a form or the API would add it."""
+    values = {"quantity": 1, "unit_price": 1, "amount": 1, **values}
+    return OrderLine(
+        order=order,
+        line_no=line_no,
+        customer=order.customer,
+        date=order.date,
+        product=Product.objects.get(code="P-1"),
+        **values,
+    )
+
+
 def line_by_line(monkeypatch):
     monkeypatch.setattr(orders.OrderImport, "_check_columns", lambda self, rows: None)
 
@@ -276,16 +289,7 @@ def test_a_big_import_checks_the_keys_at_once_builds_indexes_anew_and_puts_them_
     with pytest.raises(IntegrityError), transaction.atomic():  # the unique indexes hold
         Order.objects.create(number="G-10", customer=customer, date="2026-01-31")
     with pytest.raises(IntegrityError), transaction.atomic():
-        OrderLine.objects.create(
-            order=Order.objects.get(number="G-10"),
-            line_no=1,
-            customer=customer,
-            date="2026-01-31",
-            product=Product.objects.get(code="P-1"),
-            quantity=1,
-            unit_price=1,
-            amount=1,
-        )
+        order_line(Order.objects.get(number="G-10")).save()
     order = Order.objects.get(number="G-10")
     assert (order.line_count, str(order.total_amount)) == (2, "306.00")  # 1 x 106 + 2 x 100
 
@@ -357,16 +361,8 @@ def test_a_big_file_of_new_orders_sums_each_order_and_takes_ids_as_forms_do_afte
     }
     # Orders and lines added afterwards, as a form does, get ids of their own.
     order = Order.objects.create(number="NEW-1", customer=customer, date="2026-04-01")
-    line = OrderLine.objects.create(
-        order=order,
-        line_no=1,
-        customer=customer,
-        date="2026-04-01",
-        product=Product.objects.get(code="P-1"),
-        quantity=1,
-        unit_price=5,
-        amount=5,
-    )
+    line = order_line(order)
+    line.save()
     assert order.pk > Order.objects.exclude(pk=order.pk).aggregate(top=Max("pk"))["top"]
     assert line.pk > OrderLine.objects.exclude(pk=line.pk).aggregate(top=Max("pk"))["top"]
 
@@ -447,12 +443,7 @@ def test_a_big_file_into_a_bigger_table_keeps_its_indexes_even_before_statistics
         lambda self, cursor: dropped.append(1) or drop(self, cursor),
     )
     stored = Order.objects.create(number="OLD-1", customer=customer, date="2026-01-01")
-    product = Product.objects.get(code="P-1")
-    OrderLine.objects.bulk_create(
-        OrderLine(order=stored, line_no=n, customer=customer, date="2026-01-01", product=product,
-                  quantity=1, unit_price=1, amount=1)
-        for n in range(1, 301)
-    )  # fmt: skip
+    OrderLine.objects.bulk_create(order_line(stored, n) for n in range(1, 301))
     assert "200 rows read, 200 added" in run_import(tmp_path, "".join(good_lines(200)))
     assert dropped == []
     assert OrderLine.objects.count() == 500

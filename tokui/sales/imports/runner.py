@@ -5,6 +5,7 @@ import logging
 import multiprocessing
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from itertools import islice
 
 from django.db import transaction
@@ -218,10 +219,12 @@ class JobRun:
                     lambda: table.row_batches(size),
                     in_child=self.job.total_rows >= CHECK_IN_CHILD_ROWS and CAN_FORK,
                 )
-                for rows, count, read in checked:
-                    orders.stage(rows, count)
-                    processed += read
-                    self.progress(processed)
+                # Closed at once on a cancel or failure here, which stops a child at once.
+                with closing(checked):
+                    for rows, count, read in checked:
+                        orders.stage(rows, count)
+                        processed += read
+                        self.progress(processed)
             finally:
                 if collecting:
                     gc.enable()

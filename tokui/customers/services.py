@@ -66,11 +66,15 @@ def _plain(value):
     return str(value)
 
 
-def customer_snapshot(customer: Customer) -> dict:
+def customer_snapshot(customer: Customer, *, no_relations: bool = False) -> dict:
+    """The card as the change log records it. ``no_relations``: the caller knows the card has
+    no tags and no assigned users (it has just created it without them): nothing to read."""
     data = {name: _plain(getattr(customer, name)) for name in CUSTOMER_FIELDS}
     data["owner"] = customer.owner.username if customer.owner_id else None
     data["area"] = customer.area.code if customer.area_id else None
-    if customer.pk:
+    if no_relations:
+        data["tags"], data["assigned_users"] = [], []
+    elif customer.pk:
         data["tags"] = sorted(t.name for t in customer.tags.all())
         data["assigned_users"] = sorted(u.username for u in customer.assigned_users.all())
     for key, value in (customer.field_values or {}).items():
@@ -209,7 +213,9 @@ def customer_create(*, actor, data: dict) -> Customer:
     if data.get("assigned_users"):
         customer.assigned_users.set(data["assigned_users"])
     _require_scope(actor, "add", customer.pk)
-    after = customer_snapshot(customer)
+    after = customer_snapshot(
+        customer, no_relations=not data.get("tags") and not data.get("assigned_users")
+    )
     _require_editable(actor, _changed_parts({}, after))
     # A new card is no way around approval: its controlled values are asked for instead.
     _refuse_unapproved_controlled_changes(actor, {}, after)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tokui.customers.models import Customer
+from tokui.fields.selectors import field_definitions_fixed
 from tokui.sales.choices import ImportKind, ImportStatus
 from tokui.sales.models import ImportJob, ImportRejection
 
@@ -111,7 +112,8 @@ class JobRun:
             if job.kind == ImportKind.ORDERS:
                 counts, _touched = self._run_orders(table, positions)
             else:
-                counts, _touched = self._run_rows(table, positions)
+                with field_definitions_fixed():
+                    counts, _touched = self._run_rows(table, positions)
         except (FileProblem, MappingProblem) as exc:
             return self._finish(ImportStatus.FAILED, str(exc))
         except _Refused:

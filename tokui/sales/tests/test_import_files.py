@@ -123,3 +123,25 @@ def test_unknown_and_missing_columns_are_named_before_any_row(tmp_path, users):
         resolve_columns(
             "orders", ["order_no", "line_no", "customer_code", "date", "product_code"], {}
         )
+
+
+def test_a_customers_import_reads_the_card_fields_once_not_per_row(tmp_path, users):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tokui.core.testing.factories import FieldDefinitionFactory
+    from tokui.fields.models import FieldDefinition
+    from tokui.fields.selectors import active_field_definitions
+
+    FieldDefinitionFactory(key="route", field_type="text", label="Route")
+    rows = [["code", "name", "route"]] + [[f"R-{n:03d}", f"店{n}", f"R{n % 3}"] for n in range(30)]
+    path = write_csv(tmp_path / "c.csv", rows, "utf-8")
+    with CaptureQueriesContext(connection) as queries:
+        run_import("customers", str(path), "--as", "admin")
+    table = FieldDefinition._meta.db_table
+    reads = [q for q in queries.captured_queries if f'FROM "{table}"' in q["sql"]]
+    # A handful for the whole file (columns, writers, field rules), not one per row and
+    # pass (two passes of 30 rows here).
+    assert len(reads) <= 8
+    assert Customer.objects.get(code="R-004").field_values == {"route": "R1"}
+    assert [d.key for d in active_field_definitions()] == ["route"]  # read afresh after

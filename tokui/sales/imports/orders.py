@@ -57,7 +57,8 @@ BULK_KEY_LINES = 100_000
 POSTGRES_WORK_MEM_MB = 256
 MAX_AMOUNT = 10**12
 CENT = Decimal("0.01")
-SQLITE_CACHE_KIB = 128 * 1024  # well under the 1 GiB an import may use
+# Well under the 1 GiB an import may use, beside the child that checks a big file.
+SQLITE_CACHE_KIB = 128 * 1024
 _COPY_LINE = "%d\t%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%d\n"
 _COPY_ORDER = "%d\t%s\t%d\t%s\t%s\t%d\n"
 # The orders of the file, one row each (see OrderImport.order_rows).
@@ -428,10 +429,10 @@ class OrderImport:
         )
 
     def staging_rows(self, lines: list[tuple]):
-        """Checked lines as ``stage`` takes them: for PostgreSQL, COPY's text format with
-        '' as NULL (only an amount may be empty); the values were checked to hold no tab,
-        line break or backslash, so nothing needs escaping and each line is one C-level
-        format, no Python call per line. For SQLite, the tuples as they are."""
+        """Priced lines as ``stage`` takes them: for PostgreSQL, COPY's text format; the values
+        were checked to hold no tab, line break or backslash, so nothing needs escaping and
+        each line is one C-level format, no Python call per line. For SQLite, the tuples as
+        they are."""
         if self.postgres:
             return "".join(map(_COPY_LINE.__mod__, lines)).encode()
         return lines

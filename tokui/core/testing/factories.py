@@ -91,6 +91,24 @@ class FieldDefinitionFactory(DjangoModelFactory):
     maintenance = Maintenance.DYNAMIC
 
 
+def labelled_payment_fields() -> None:
+    """Two card fields whose choices have labels per language (one without Korean):
+    ``payment`` (one choice of cash, e_money) and ``also_pays`` (any of e_money, qr_code)."""
+    labels = {
+        "e_money": {"en": "E-money", "ja": "電子マネー", "ko": "전자화폐"},
+        "qr_code": {"en": "QR code payment", "ja": "QRコード決済"},  # no Korean label
+    }
+    FieldDefinitionFactory(
+        key="payment", field_type="choice", choices=["cash", "e_money"], choice_labels=labels
+    )
+    FieldDefinitionFactory(
+        key="also_pays",
+        field_type="multi_choice",
+        choices=["e_money", "qr_code"],
+        choice_labels=labels,
+    )
+
+
 class ChangeRequestFactory(DjangoModelFactory):
     """A pending request for one controlled card field (GOV-2), as the service would store it."""
 

@@ -170,21 +170,9 @@ def test_japanese_card_and_history_show_japanese_dates(client, users, customer):
 
 
 def test_choice_card_fields_show_their_label_in_the_readers_language(client, users, customer):
-    from tokui.core.testing.factories import FieldDefinitionFactory
+    from tokui.core.testing.factories import labelled_payment_fields
 
-    labels = {
-        "e_money": {"en": "E-money", "ja": "電子マネー", "ko": "전자화폐"},
-        "qr_code": {"en": "QR code payment", "ja": "QRコード決済"},  # no Korean label
-    }
-    FieldDefinitionFactory(
-        key="payment", field_type="choice", choices=["cash", "e_money"], choice_labels=labels
-    )
-    FieldDefinitionFactory(
-        key="also_pays",
-        field_type="multi_choice",
-        choices=["e_money", "qr_code"],
-        choice_labels=labels,
-    )
+    labelled_payment_fields()
     customer.field_values = {"payment": "e_money", "also_pays": ["e_money", "qr_code"]}
     customer.save()
     client.force_login(users[Role.ACCOUNT_MANAGER])

@@ -326,21 +326,9 @@ def test_a_multiple_choice_cell_lists_choices_as_exported_or_typed(tmp_path, use
 
 
 def test_choice_cells_take_the_label_in_any_language(tmp_path, users):
-    from tokui.core.testing.factories import FieldDefinitionFactory
+    from tokui.core.testing.factories import labelled_payment_fields
 
-    labels = {
-        "e_money": {"en": "E-money", "ja": "電子マネー", "ko": "전자화폐"},
-        "qr_code": {"en": "QR code payment", "ja": "QRコード決済"},
-    }
-    FieldDefinitionFactory(
-        key="payment", field_type="choice", choices=["cash", "e_money"], choice_labels=labels
-    )
-    FieldDefinitionFactory(
-        key="also_pays",
-        field_type="multi_choice",
-        choices=["e_money", "qr_code"],
-        choice_labels=labels,
-    )
+    labelled_payment_fields()
     text = (
         "code,name,kind,payment,also_pays\n"
         "L-1,一商店,shop,電子マネー,電子マネー、QRコード決済\n"

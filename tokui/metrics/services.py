@@ -12,10 +12,11 @@ Every refresh is one DELETE and one INSERT … SELECT in one transaction; a full
 PostgreSQL outside a transaction is that, once per session, each for a part of the customers
 (``_refresh_in_parts``). A partial refresh
 (``customer_ids``) reads the touched customers' lines through their index; a full one reads
-every line, and on PostgreSQL sets a larger ``work_mem`` and no hashed aggregation for its
-transaction only (FULL_REFRESH_SETTINGS), then puts them back. Nothing is staged in a
-temporary table: tried, PostgreSQL parallelised too little of ``CREATE TABLE … AS`` to pay
-for writing the groups out and reading them back (docs/performance.md).
+every line, and on PostgreSQL sets a larger ``work_mem``, and no hashed aggregation unless
+the groups are few, for its transaction only (FULL_REFRESH_SETTINGS), then puts them back.
+Nothing is staged in a temporary table: tried, PostgreSQL parallelised too little of
+``CREATE TABLE … AS`` to pay for writing the groups out and reading them back
+(docs/performance.md).
 
 Rules (docs/metrics.md):
 - cancelled orders and their lines count for nothing;
@@ -34,6 +35,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tokui.customers.models import Customer
 from tokui.sales.choices import OrderStatus
 from tokui.sales.models import Order, OrderLine, Payment, Product
 
@@ -65,9 +67,14 @@ FIGURE_COLUMNS = (
 
 # Planner settings for a full PostgreSQL refresh, for its transaction only (put back after,
 # as a caller's transaction may go on): sorts of millions of lines in memory rather than in
-# temporary files at the default 4MB, and no hashed grouping of them, whose numeric running
-# sums take several hundred bytes per group and spill to disk batch after batch.
+# temporary files at the default 4MB, and no hashed grouping of them once there may be more
+# than HASHED_GROUPS_MAX groups of lines (customer, brand, category): their numeric running
+# sums take several hundred bytes per group and spill to disk batch after batch (medium
+# dataset, 87,000 customers: 12 s hashed against 5.5 s sorted). Fewer groups fit in memory
+# and hashing them beats sorting the lines (1,000 customers, 2,000,000 lines: 2.3 s against
+# 3.2 s).
 FULL_REFRESH_SETTINGS = {"work_mem": "512MB", "enable_hashagg": "off"}
+HASHED_GROUPS_MAX = 200_000
 
 
 def _vendor_sql() -> dict[str, str]:
@@ -426,13 +433,23 @@ def _refresh(*, scope: str, params: dict) -> int:
     big = scope != "touched" and connection.vendor == "postgresql"
     with transaction.atomic(), connection.cursor() as cursor:
         if big:
-            before = _set_local(cursor, FULL_REFRESH_SETTINGS)
+            before = _set_local(cursor, _full_refresh_settings(params.get("parts", 1)))
         cursor.execute(delete_sql, delete_params)
         cursor.execute(insert_sql, insert_params)
         written = cursor.rowcount
         if big:
             _set_local(cursor, before)
         return written
+
+
+def _full_refresh_settings(parts: int) -> dict[str, str]:
+    """FULL_REFRESH_SETTINGS, with hashed grouping left on when the groups of lines of one
+    part cannot outnumber HASHED_GROUPS_MAX: at most each customer times each pair of brand
+    and category the products have."""
+    pairs = Product.objects.values("brand", "category").distinct().count()
+    if Customer._base_manager.count() * pairs / parts <= HASHED_GROUPS_MAX:
+        return {**FULL_REFRESH_SETTINGS, "enable_hashagg": "on"}
+    return FULL_REFRESH_SETTINGS
 
 
 def _set_local(cursor, settings: dict[str, str]) -> dict[str, str]:

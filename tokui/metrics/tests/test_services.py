@@ -277,9 +277,9 @@ def test_the_number_of_queries_does_not_grow_with_customers(customer, products):
     ids = [c.pk for c in customers]
     assert queries(lambda: metrics_refresh(customer_ids=ids, today=TODAY)) == partial_for_one
     # A savepoint and its release, the DELETE and the INSERT; a full run on PostgreSQL also
-    # sets and restores its planner settings.
+    # counts customers and brand-category pairs, and sets and restores its planner settings.
     assert partial_for_one <= 4
-    assert full_for_one <= 6
+    assert full_for_one <= 8
     assert CustomerMetrics.objects.count() == 31
 
 
@@ -299,6 +299,38 @@ def test_a_full_refresh_leaves_the_callers_settings_as_they_were(shop):
         assert cursor.fetchone()[0] == before
         cursor.execute("SHOW enable_hashagg")
         assert cursor.fetchone()[0] == "on"
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_full_refresh_hashes_few_groups_sorts_many_and_agrees(
+    shop, other_customer, products, monkeypatch
+):
+    """PostgreSQL groups the lines by hashing while the groups surely fit in memory, by
+    sorting beyond HASHED_GROUPS_MAX; the figures are the same either way."""
+    from django.db import connection
+
+    from tokui.metrics import services
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the planner settings are PostgreSQL's")
+    order(other_customer, "O-9", datetime.date(2026, 1, 1), [(products["rice"], 3, "700")])
+    chosen = []
+    set_local = services._set_local
+    monkeypatch.setattr(
+        services,
+        "_set_local",
+        lambda cursor, settings: (
+            chosen.append(settings.get("enable_hashagg")) or set_local(cursor, settings)
+        ),
+    )
+    metrics_refresh(today=TODAY)
+    hashed = _snapshot()
+    monkeypatch.setattr(services, "HASHED_GROUPS_MAX", 1)  # fewer than this shop may have
+    metrics_refresh(today=TODAY)
+
+    assert _snapshot() == hashed
+    assert len(hashed) == 2
+    assert chosen[0::2] == ["on", "off"]  # each refresh sets, then puts back
 
 
 def test_figures_go_with_their_customer(customer):

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from tokui.core.models import BaseModel
@@ -52,7 +53,9 @@ class Order(BaseModel):
     scope_resource = CUSTOMER
     scope_customer_path = "customer__"
 
-    number = models.CharField(_("order number"), max_length=32, unique=True)
+    # Unique by a constraint, not unique=True: on PostgreSQL that also builds a second index
+    # for LIKE prefix searches, which nothing asks of order numbers.
+    number = models.CharField(_("order number"), max_length=32)
     customer = models.ForeignKey(
         "customers.Customer",
         verbose_name=_("customer"),
@@ -71,6 +74,10 @@ class Order(BaseModel):
     )
     total_amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, default=0)
     line_count = models.PositiveIntegerField(_("lines"), default=0)
+    # The database's clock too, for a big order import that copies orders in without them
+    # (parsing two timestamps per order cost 500,000 orders 0.7 s on PostgreSQL).
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_default=Now())
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_default=Now())
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -78,6 +85,7 @@ class Order(BaseModel):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         ordering = ["-date", "-number"]
+        constraints = [models.UniqueConstraint(fields=["number"], name="sales_order_number_key")]
         indexes = [models.Index(fields=["customer", "-date"], name="sales_order_customer_idx")]
 
     def __str__(self) -> str:
@@ -114,8 +122,15 @@ class OrderLine(models.Model):
         db_constraint=False,
     )
     date = models.DateField(_("date"))
+    # No index on product either: nothing reads lines by product but the check that refuses
+    # to delete a product with lines (rare; a scan of the lines), while every big order
+    # import rebuilt it (1.1 s for 2,000,000 lines) and every line written updated it.
     product = models.ForeignKey(
-        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="order_lines"
+        Product,
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="order_lines",
+        db_index=False,
     )
     quantity = models.DecimalField(
         _("quantity"), max_digits=12, decimal_places=3, validators=[MinValueValidator(0)]

@@ -8,6 +8,8 @@ on its own gives, wherever in a batch (or across batches) the problems are.
 import io
 import multiprocessing
 import os
+import sys
+import threading
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -70,6 +72,19 @@ def order_line(order, line_no=1, **values) -> OrderLine:
         product=Product.objects.get(code="P-1"),
         **values,
     )
+
+
+def nothing_left_running() -> bool:
+    """No child checking a file, no thread pricing its lines, Python's thread switching
+    as it was: what a big import leaves behind when it ends, however it ends."""
+    return (
+        not multiprocessing.active_children()
+        and not any(thread.name == "tokui-order-import" for thread in threading.enumerate())
+        and sys.getswitchinterval() == SWITCH_INTERVAL
+    )
+
+
+SWITCH_INTERVAL = sys.getswitchinterval()
 
 
 def line_by_line(monkeypatch):
@@ -292,10 +307,9 @@ def test_a_big_import_checks_the_keys_at_once_builds_indexes_anew_and_puts_them_
     if postgres:
         # Order and product; the customer's is its order's (no constraint on the line).
         assert sum(" REFERENCES " in definition for _name, definition in keys) == 2
-    # Lines: primary key (SQLite: the row id), (order, line), (customer, date), product;
-    # orders: primary key, number (unique, and on PostgreSQL for prefix searches),
-    # (customer, date).
-    assert len(indexes) == (8 if postgres else 5)
+    # Lines: primary key (SQLite: the row id), (order, line), (customer, date); orders:
+    # primary key (SQLite: the row id), number (unique), (customer, date).
+    assert len(indexes) == (6 if postgres else 4)
     run_import(tmp_path, "A-0,1,TKY-0001,2026-01-31,P-1,1,100\n")  # small: nothing dropped
     text = "".join(good_lines(600))
     assert "600 rows read, 600 added" in run_import(tmp_path, text)
@@ -389,6 +403,7 @@ def test_a_big_file_of_new_orders_sums_each_order_and_takes_ids_as_forms_do_afte
     line.save()
     assert order.pk > Order.objects.exclude(pk=order.pk).aggregate(top=Max("pk"))["top"]
     assert line.pk > OrderLine.objects.exclude(pk=line.pk).aggregate(top=Max("pk"))["top"]
+    assert nothing_left_running()
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="key triggers are PostgreSQL's")
@@ -419,6 +434,33 @@ def test_a_product_deleted_during_a_big_import_with_key_triggers_off_fails_it(
     assert replication_role() == "origin"
 
 
+def test_a_big_file_naming_a_stored_order_in_a_late_batch_upserts_it(
+    tmp_path, monkeypatch, products, customer, where_checked
+):
+    """Stored order numbers are looked for batch by batch while the file streams: one far
+    down the file is enough for the file not to be written as new orders only."""
+    monkeypatch.setattr(orders, "BULK_KEY_LINES", 100)
+    monkeypatch.setitem(runner.BATCH_ROWS, ImportKind.ORDERS, 50)
+    as_new_orders = []
+    insert = orders.OrderImport._insert_new_orders
+    monkeypatch.setattr(
+        orders.OrderImport,
+        "_insert_new_orders",
+        lambda self, *args: as_new_orders.append(1) or insert(self, *args),
+    )
+    stored = Order.objects.create(number="G-90", customer=customer, date=day(90))
+    order_line(stored, 1, quantity=9, unit_price=9, amount=81).save()
+
+    out = run_import(tmp_path, "".join(good_lines(200)))
+
+    assert "200 rows read, 199 added, 1 changed, 0 unchanged" in out
+    assert as_new_orders == []
+    stored.refresh_from_db()
+    assert (stored.line_count, str(stored.total_amount)) == (2, "317.00")  # 1 x 105 + 2 x 106
+    assert Order.objects.count() == 100
+    assert "0 added, 0 changed, 200 unchanged" in run_import(tmp_path, "".join(good_lines(200)))
+
+
 def test_an_amount_too_large_for_its_column_is_rejected(tmp_path, products, customer):
     text = "T-1,1,TKY-0001,2026-01-31,P-1,1000000,1000000\nT-1,2,TKY-0001,2026-01-31,P-1,1,5\n"
     with pytest.raises(CommandError, match="1 rows were rejected"):
@@ -442,7 +484,7 @@ def test_a_child_that_meets_a_bad_byte_fails_the_import_with_its_reason(
     job = runner.run_job(job, admin)
     assert job.status == ImportStatus.FAILED
     assert job.message.startswith("not utf-8")
-    assert not Order.objects.exists() and not multiprocessing.active_children()
+    assert not Order.objects.exists() and nothing_left_running()
 
 
 def test_cancelling_while_a_child_checks_stops_it_and_writes_nothing(
@@ -461,7 +503,34 @@ def test_cancelling_while_a_child_checks_stops_it_and_writes_nothing(
 
     job = runner.run_job(job, admin, on_progress=cancel_after_the_first_batch)
     assert (job.status, job.processed_rows) == (ImportStatus.CANCELLED, 100)
-    assert not Order.objects.exists() and not multiprocessing.active_children()
+    assert not Order.objects.exists() and nothing_left_running()
+
+
+def test_a_failure_while_pricing_beside_the_child_fails_the_import_and_stops_all(
+    tmp_path, monkeypatch, users, products, customer
+):
+    """The lines a child checked are priced in a thread of the import's process: what goes
+    wrong there fails the import as if it had happened in the import's own thread."""
+    monkeypatch.setattr(runner, "CHECK_IN_CHILD_ROWS", 0)
+    monkeypatch.setitem(runner.BATCH_ROWS, ImportKind.ORDERS, 100)
+    priced, calls = orders.OrderImport._priced, []
+
+    def fail_on_the_third_batch(self, lines, reject):
+        calls.append(1)
+        if len(calls) == 3:
+            raise ValueError("pricing broke")
+        return priced(self, lines, reject)
+
+    monkeypatch.setattr(orders.OrderImport, "_priced", fail_on_the_third_batch)
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "".join(good_lines(1000)), encoding="utf-8")
+    admin = users[Role.ADMINISTRATOR]
+    job = services.job_create(actor=admin, kind=ImportKind.ORDERS, path=path, file_name="o.csv")
+    with pytest.raises(ValueError, match="pricing broke"):
+        runner.run_job(job, admin)
+    job.refresh_from_db()
+    assert (job.status, job.message) == (ImportStatus.FAILED, "Failed: pricing broke")
+    assert not Order.objects.exists() and nothing_left_running()
 
 
 def test_a_child_that_dies_fails_the_import_and_says_so(
@@ -478,7 +547,7 @@ def test_a_child_that_dies_fails_the_import_and_says_so(
     job.refresh_from_db()
     assert job.status == ImportStatus.FAILED
     assert "The process checking the file ended unexpectedly (exit code 3)." in job.message
-    assert not Order.objects.exists()
+    assert not Order.objects.exists() and nothing_left_running()
 
 
 def test_a_big_file_into_a_bigger_table_keeps_its_indexes_even_before_statistics(

@@ -56,6 +56,20 @@ def run_import(tmp_path, text: str, *args) -> str:
     return out.getvalue()
 
 
+def failed_job(tmp_path, users, text: str, error: type[Exception]) -> ImportJob:
+    """Run an import job of the orders ``text``, which must fail raising ``error``; the job
+    as stored afterwards, failed."""
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + text, encoding="utf-8")
+    admin = users[Role.ADMINISTRATOR]
+    job = services.job_create(actor=admin, kind=ImportKind.ORDERS, path=path, file_name="o.csv")
+    with pytest.raises(error):
+        runner.run_job(job, admin)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED
+    return job
+
+
 def report():
     job = ImportJob.objects.latest("pk")
     return list(job.rejections.values_list("row_number", "column", "value", "reason"))
@@ -420,14 +434,7 @@ def test_a_product_deleted_during_a_big_import_with_key_triggers_off_fails_it(
         return turn_off(self, cursor)
 
     monkeypatch.setattr(orders.OrderImport, "_key_triggers_off", delete_a_product_then_turn_off)
-    path = tmp_path / "orders.csv"
-    path.write_text(HEADER + "".join(good_lines(200)), encoding="utf-8")
-    admin = users[Role.ADMINISTRATOR]
-    job = services.job_create(actor=admin, kind=ImportKind.ORDERS, path=path, file_name="o.csv")
-    with pytest.raises(RuntimeError):
-        runner.run_job(job, admin)
-    job.refresh_from_db()
-    assert job.status == ImportStatus.FAILED
+    job = failed_job(tmp_path, users, "".join(good_lines(200)), RuntimeError)
     assert "A customer or product of this file was deleted during the import." in job.message
     assert not Order.objects.exists() and not OrderLine.objects.exists()
     assert Product.objects.filter(code="P-2").exists()  # the delete was rolled back too
@@ -522,14 +529,8 @@ def test_a_failure_while_pricing_beside_the_child_fails_the_import_and_stops_all
         return priced(self, lines, reject)
 
     monkeypatch.setattr(orders.OrderImport, "_priced", fail_on_the_third_batch)
-    path = tmp_path / "orders.csv"
-    path.write_text(HEADER + "".join(good_lines(1000)), encoding="utf-8")
-    admin = users[Role.ADMINISTRATOR]
-    job = services.job_create(actor=admin, kind=ImportKind.ORDERS, path=path, file_name="o.csv")
-    with pytest.raises(ValueError, match="pricing broke"):
-        runner.run_job(job, admin)
-    job.refresh_from_db()
-    assert (job.status, job.message) == (ImportStatus.FAILED, "Failed: pricing broke")
+    job = failed_job(tmp_path, users, "".join(good_lines(1000)), ValueError)
+    assert job.message == "Failed: pricing broke"
     assert not Order.objects.exists() and nothing_left_running()
 
 
@@ -538,14 +539,7 @@ def test_a_child_that_dies_fails_the_import_and_says_so(
 ):
     monkeypatch.setattr(runner, "CHECK_IN_CHILD_ROWS", 0)
     monkeypatch.setattr(orders.OrderImport, "_check_in_child", lambda *args: os._exit(3))
-    path = tmp_path / "orders.csv"
-    path.write_text(HEADER + "".join(good_lines(10)), encoding="utf-8")
-    admin = users[Role.ADMINISTRATOR]
-    job = services.job_create(actor=admin, kind=ImportKind.ORDERS, path=path, file_name="o.csv")
-    with pytest.raises(RuntimeError):
-        runner.run_job(job, admin)
-    job.refresh_from_db()
-    assert job.status == ImportStatus.FAILED
+    job = failed_job(tmp_path, users, "".join(good_lines(10)), RuntimeError)
     assert "The process checking the file ended unexpectedly (exit code 3)." in job.message
     assert not Order.objects.exists() and nothing_left_running()
 

@@ -29,7 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import islice
 
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tokui.customers.models import Customer
@@ -1153,7 +1153,7 @@ def _ahead_in_thread(items: Iterator, work: Callable) -> Iterator:
     """``work(item)`` for each of ``items``, in order, worked out in a thread a batch or two
     ahead of the caller. A failure in the thread is raised in the caller; when the caller
     stops early (a cancel, a failure), the thread stops at its next item and closes
-    ``items``.
+    ``items``. The thread speaks the caller's language (its rejections, its errors).
 
     Python lets one thread run at a time, but the caller mostly waits for the database
     (COPY, executemany), which lets the thread run. While this runs, threads take turns
@@ -1174,15 +1174,17 @@ def _ahead_in_thread(items: Iterator, work: Callable) -> Iterator:
 
     def produce():
         try:
-            for item in items:
-                if not put(("result", work(item))):
-                    return
+            with translation.override(language):
+                for item in items:
+                    if not put(("result", work(item))):
+                        return
             put(("done", None))
         except BaseException as exc:  # the caller's to raise
             put(("error", exc))
         finally:
             items.close()
 
+    language = translation.get_language()
     interval = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)
     thread = threading.Thread(target=produce, name="tokui-order-import", daemon=True)

@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
+from django.utils import translation
 
 from tokui.sales.choices import ImportKind, ImportStatus
 from tokui.sales.imports import orders, reading, runner, services
@@ -474,6 +475,25 @@ def test_an_amount_too_large_for_its_column_is_rejected(tmp_path, products, cust
         run_import(tmp_path, text)
     assert report() == [(2, "amount", "1000000 x 1000000", "Too large a number.")]
     assert not Order.objects.exists()
+
+
+def test_an_amount_priced_beside_the_child_is_rejected_in_the_importers_language(
+    tmp_path, monkeypatch, users, products, customer
+):
+    """Amounts are worked out in a thread beside the child; the reason is still written in
+    the language the import runs in, not the thread's default."""
+    monkeypatch.setattr(runner, "CHECK_IN_CHILD_ROWS", 0)
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        HEADER + "".join(good_lines(10)) + "T-1,1,TKY-0001,2026-01-31,P-1,1000000,1000000\n",
+        encoding="utf-8",
+    )
+    admin = users[Role.ADMINISTRATOR]
+    job = services.job_create(actor=admin, kind=ImportKind.ORDERS, path=path, file_name="o.csv")
+    with translation.override("ja"):
+        job = runner.run_job(job, admin)
+    assert job.status == ImportStatus.REJECTED
+    assert report() == [(12, "amount", "1000000 x 1000000", "数値が大きすぎます。")]
 
 
 def test_a_child_that_meets_a_bad_byte_fails_the_import_with_its_reason(

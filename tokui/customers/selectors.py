@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import CharField, Count, F, Q, QuerySet, Value
 from django.db.models.functions import Replace
 from django.utils.translation import gettext as _
@@ -43,6 +43,14 @@ def customer_search(queryset: QuerySet[Customer], query: str, *, user=SYSTEM) ->
     )
     if may_match_phone and len(digits) >= MIN_PHONE_DIGITS and len(digits) >= len(key) - 4:
         condition |= Q(phone_digits__contains=digits)
+    if connections[queryset.db].vendor == "sqlite":
+        # SQLite cannot tell how few cards a LIKE '%…%' keeps: for the first page of a list
+        # sorted by name it walks the name's index and reads the cards in that order, all
+        # 100,000 of them for a rare name or a phone number (160 ms, measured). Matched in
+        # a subquery first (which keeps the user's scope and its indexes), the cards are
+        # read once and only the matches sorted (20-45 ms for any search). PostgreSQL's
+        # trigram indexes find the matches without either.
+        return queryset.filter(pk__in=queryset.filter(condition).values("pk"))
     return queryset.filter(condition)
 
 

@@ -167,6 +167,7 @@ class JobRun:
         size = BATCH_ROWS.get(self.job.kind, SERVICE_BATCH_ROWS)
         processed = 0
         for batch in _batches(table.rows(), size):
+            writer.prepare(batch)
             good = []
             for number, row in batch:
                 try:
@@ -191,6 +192,7 @@ class JobRun:
         counts = [0, 0, 0]
         with transaction.atomic():
             for batch in _batches(table.rows(), size):
+                writer.prepare(batch)
                 good = []
                 for number, row in batch:
                     if number in self.rejected_rows:
@@ -288,6 +290,7 @@ def preview(job: ImportJob, actor, mapping: dict) -> tuple[list[str], list[dict]
         OrderImport(actor=actor, positions=positions, reject=collect).check_rows(rows)
     else:
         writer = WRITERS[job.kind](actor=actor, positions=positions)
+        writer.prepare(rows)
         good = []
         for number, row in rows:
             try:

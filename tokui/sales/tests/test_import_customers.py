@@ -1,6 +1,6 @@
-"""A customer list sent again: rows that hold the cards' values change nothing and cost
-little; a row that differs in one value, or names a card outside the importer's scope,
-still goes through the card's services."""
+"""A list of customers or of their people sent again: rows that hold the stored values
+change nothing and cost little; a row that differs in one value, names a card outside the
+importer's scope or a part they may not edit still goes through the card's services."""
 
 import pytest
 from django.db import connection
@@ -8,8 +8,10 @@ from django.test.utils import CaptureQueriesContext
 
 from tokui.audit.models import ObjectChange
 from tokui.core.testing.factories import FieldDefinitionFactory
-from tokui.customers.models import Address, Customer
-from tokui.fields.choices import FieldType
+from tokui.customers.models import Address, Customer, Person
+from tokui.fields.access import forget_card_access
+from tokui.fields.choices import Category, FieldType
+from tokui.fields.models import CategoryRule
 from tokui.sales.choices import ImportKind, ImportStatus
 from tokui.sales.imports import runner, services
 from tokui.users.choices import Role
@@ -36,13 +38,22 @@ def card_fields(db):
     FieldDefinitionFactory(key="staff", field_type=FieldType.INTEGER, label="Staff")
 
 
-def run(tmp_path, user, text: str, name: str = "cards.csv"):
+def run(tmp_path, user, text: str, name: str = "cards.csv", *, kind=ImportKind.CUSTOMERS):
     path = tmp_path / name
-    path.write_text(HEADER + "\n" + text, encoding="utf-8")
-    job = services.job_create(
-        actor=user, kind=ImportKind.CUSTOMERS, path=path, file_name=name, skip_invalid=False
-    )
+    header = HEADER if kind == ImportKind.CUSTOMERS else PEOPLE_HEADER
+    path.write_text(header + "\n" + text, encoding="utf-8")
+    job = services.job_create(actor=user, kind=kind, path=path, file_name=name, skip_invalid=False)
     return runner.run_job(job, user)
+
+
+PEOPLE_HEADER = "customer_code,relation,name,name_reading,birthday,phone,email"
+
+
+def people_rows(count: int) -> str:
+    return "".join(
+        f"TKY-0001,contact,担当{n},タントウ{n},1980/1/{n + 1},090-1111-{n:04d},p{n}@example.com\n"
+        for n in range(count)
+    )
 
 
 def state():
@@ -129,3 +140,35 @@ def test_a_card_outside_the_scope_is_unknown_even_when_the_row_matches_it(
     assert job.unchanged_rows == 0
     rejection = job.rejections.get()
     assert rejection.reason == "Unknown customer, or not one of the customers you may change."
+
+
+def test_the_same_people_again_change_nothing_in_a_few_queries_a_batch(tmp_path, users, customer):
+    account_manager = users[Role.ACCOUNT_MANAGER]
+    first = run(tmp_path, account_manager, people_rows(20), kind=ImportKind.PEOPLE)
+    assert (first.status, first.created_rows) == (ImportStatus.DONE, 20)
+    people = sorted(Person.objects.values_list("name", "birthday", "phone", "version"))
+    changes = ObjectChange.objects.count()
+
+    with CaptureQueriesContext(connection) as queries:
+        again = run(tmp_path, account_manager, people_rows(20), "again.csv", kind=ImportKind.PEOPLE)
+
+    assert (again.created_rows, again.updated_rows, again.unchanged_rows) == (0, 0, 20)
+    assert sorted(Person.objects.values_list("name", "birthday", "phone", "version")) == people
+    assert ObjectChange.objects.count() == changes
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert len([sql for sql in statements if "SAVEPOINT" not in sql]) < 20
+
+
+def test_people_the_importer_may_not_edit_are_refused_even_unchanged(tmp_path, users, customer):
+    account_manager = users[Role.ACCOUNT_MANAGER]
+    run(tmp_path, account_manager, people_rows(2), kind=ImportKind.PEOPLE)
+    # From now on account managers see people but may not change them.
+    CategoryRule.objects.create(
+        category=Category.PERSONAL, role=Role.ACCOUNT_MANAGER, can_view=True, can_edit=False
+    )
+    forget_card_access(account_manager)
+
+    again = run(tmp_path, account_manager, people_rows(2), "again.csv", kind=ImportKind.PEOPLE)
+
+    assert again.status == ImportStatus.REJECTED
+    assert again.rejections.count() == 2

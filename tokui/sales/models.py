@@ -236,6 +236,9 @@ class ImportJob(BaseModel):
         related_name="+",
     )
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # The language of whoever started it: the task worker, which speaks no one's, writes
+    # the report's reasons and the outcome in it.
+    language = models.CharField(_("language"), max_length=8, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("import")

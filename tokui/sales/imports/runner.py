@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterator
 from contextlib import closing
 from itertools import islice
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tokui.customers.models import Customer
@@ -265,7 +266,9 @@ class JobRun:
 
 
 def run_job(job: ImportJob, actor, on_progress: Callable | None = None) -> ImportJob:
-    return JobRun(job, actor, on_progress).run()
+    """Run the import in the language of whoever started it (see ``ImportJob.language``)."""
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        return JobRun(job, actor, on_progress).run()
 
 
 PREVIEW_ROWS = 20

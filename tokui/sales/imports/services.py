@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from tokui.core.validators import validate_plain_name
@@ -66,6 +67,7 @@ def job_create(
         encoding=encoding,
         skip_invalid=skip_invalid,
         created_by=actor,
+        language=translation.get_language() or "",
     )
 
 

@@ -145,3 +145,61 @@ def test_a_customers_import_reads_the_card_fields_once_not_per_row(tmp_path, use
     assert len(reads) <= 8
     assert Customer.objects.get(code="R-004").field_values == {"route": "R1"}
     assert [d.key for d in active_field_definitions()] == ["route"]  # read afresh after
+
+
+def test_the_report_speaks_the_language_of_whoever_started_the_import(tmp_path, users):
+    from django.utils import translation
+
+    from tokui.sales.choices import ImportKind, ImportStatus
+    from tokui.sales.imports import runner, services
+    from tokui.users.choices import Role
+
+    path = write_csv(
+        tmp_path / "bad.csv", [["code", "name", "status"], ["J-9", "山田", "?"]], "utf-8"
+    )
+    admin = users[Role.ADMINISTRATOR]
+    with translation.override("ja"):  # the page that started it
+        job = services.job_create(
+            actor=admin, kind=ImportKind.CUSTOMERS, path=path, file_name="bad.csv"
+        )
+
+    job = runner.run_job(job, admin)  # later, in the task worker, which speaks English
+
+    assert job.status == ImportStatus.REJECTED
+    assert job.message == "1 行が却下されたため、何も書き込みませんでした。"
+    assert job.rejections.get().reason.startswith("選択肢にありません")
+
+
+@pytest.mark.parametrize(
+    ("environment", "language"),
+    [
+        ({"LANG": "ja_JP.UTF-8"}, "ja"),
+        ({"LANG": "ko_KR.eucKR"}, "ko"),
+        ({"LANG": "ja_JP.UTF-8", "LC_ALL": "C.UTF-8"}, "en"),
+        ({"LANG": "ja_JP.UTF-8", "LC_MESSAGES": "ko_KR.UTF-8"}, "ko"),
+        ({"LANG": "fr_FR.UTF-8"}, "en"),
+        ({"LANG": "ja_JP.UTF-8", "TOKUI_LANGUAGE": "ko"}, "ko"),
+        ({}, "en"),
+    ],
+)
+def test_the_cli_speaks_the_shells_language(monkeypatch, environment, language):
+    from tokui.cli import cli_language
+
+    for name in ("TOKUI_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert cli_language() == language
+
+
+def test_tokui_import_reports_in_korean_on_a_korean_shell(tmp_path, users, monkeypatch, capsys):
+    from tokui.cli import main
+
+    for name in ("TOKUI_LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "ko_KR.UTF-8")
+    path = write_csv(tmp_path / "k.csv", KOREAN_ROWS, "cp949")
+
+    assert main(["import", "customers", str(path), "--no-progress"]) == 0
+
+    assert "고객: 3행 읽음, 추가 3, 변경 0, 변경 없음 0, 거부 0." in capsys.readouterr().out

@@ -489,9 +489,9 @@ def test_an_amount_priced_beside_the_child_is_rejected_in_the_importers_language
         encoding="utf-8",
     )
     admin = users[Role.ADMINISTRATOR]
-    job = services.job_create(actor=admin, kind=ImportKind.ORDERS, path=path, file_name="o.csv")
-    with translation.override("ja"):
-        job = runner.run_job(job, admin)
+    with translation.override("ja"):  # started from a Japanese page
+        job = services.job_create(actor=admin, kind=ImportKind.ORDERS, path=path, file_name="o.csv")
+    job = runner.run_job(job, admin)
     assert job.status == ImportStatus.REJECTED
     assert report() == [(12, "amount", "1000000 x 1000000", "数値が大きすぎます。")]
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from tokui.sales import exports
 
@@ -55,18 +56,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, kind, file_format, output, encoding, username, all, **options):
         if not username and not all:
-            raise CommandError("Say whose export this is: --as USERNAME, or --all for every row.")
+            raise CommandError(
+                _("Say whose export this is: --as USERNAME, or --all for every row.")
+            )
         user = None
         if username:
             user = get_user_model().objects.filter(username=username, is_active=True).first()
             if user is None:
-                raise CommandError(f"There is no active user {username!r}.")
+                raise CommandError(_("There is no active user %(name)r.") % {"name": username})
         file_format = file_format or ("xlsx" if output.lower().endswith(".xlsx") else "csv")
         params = {}
         for item in options["filter"]:
             name, sep, value = item.partition("=")
             if not sep:
-                raise CommandError(f"--filter takes NAME=VALUE, not {item!r}.")
+                raise CommandError(_("--filter takes NAME=VALUE, not %(item)r.") % {"item": item})
             params[name.strip()] = value.strip()
         try:
             table = exports.export_table(kind, user=user, params=params, system=all)
@@ -82,10 +85,13 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         except UnicodeEncodeError as exc:
             raise CommandError(
-                f"A value cannot be written in {encoding}: {exc.object[exc.start : exc.end]!r}. "
-                "Use --encoding utf-8."
+                _("A value cannot be written in %(encoding)s: %(value)r. Use --encoding utf-8.")
+                % {"encoding": encoding, "value": exc.object[exc.start : exc.end]}
             ) from exc
-        self.stdout.write(f"{count} {kind} rows written to {output}")
+        self.stdout.write(
+            _("%(count)d %(kind)s rows written to %(file)s")
+            % {"count": count, "kind": kind, "file": output}
+        )
 
 
 def _write(table, path: Path, file_format: str, encoding: str) -> None:

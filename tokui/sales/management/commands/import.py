@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from tokui.sales.choices import ImportKind, ImportStatus
 from tokui.sales.imports import services
@@ -49,13 +50,16 @@ class Command(BaseCommand):
     def handle(self, *args, kind, file, encoding, map, mapping, skip_invalid, username, **opts):
         path = Path(file)
         if not path.is_file():
-            raise CommandError(f"No such file: {file}")
+            raise CommandError(_("No such file: %(file)s") % {"file": file})
         actor = self._actor(username)
         columns = {}
         if mapping:
             saved = services.mapping_by_name(kind, mapping)
             if saved is None:
-                raise CommandError(f"No saved mapping named {mapping!r} for {kind}.")
+                raise CommandError(
+                    _("No saved mapping named %(name)r for %(kind)s.")
+                    % {"name": mapping, "kind": kind}
+                )
             columns.update(saved.mapping)
         try:
             columns.update(parse_map_options(map))
@@ -83,7 +87,7 @@ class Command(BaseCommand):
             # The write transaction has rolled back; say so in the job as well.
             transaction.rollback() if transaction.get_connection().in_atomic_block else None
             ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.CANCELLED)
-            raise CommandError("Cancelled: nothing was written.") from None
+            raise CommandError(_("Cancelled: nothing was written.")) from None
         if bar:
             bar.close()
         self._report(job)
@@ -92,11 +96,11 @@ class Command(BaseCommand):
         if username:
             user = User.objects.filter(username=username, is_active=True).first()
             if user is None:
-                raise CommandError(f"No active user {username!r}.")
+                raise CommandError(_("No active user %(name)r.") % {"name": username})
             return user
         user = User.objects.filter(role=Role.ADMINISTRATOR, is_active=True).order_by("pk").first()
         if user is None:
-            raise CommandError("No administrator to import as: pass --as USERNAME.")
+            raise CommandError(_("No administrator to import as: pass --as USERNAME."))
         return user
 
     def _report(self, job: ImportJob) -> None:
@@ -110,12 +114,20 @@ class Command(BaseCommand):
                     f"{rejection.reason}"
                 )
             if len(rejections) > REPORT_ROWS_SHOWN:
-                out.write(f"… more in the report of import #{job.pk} (CSV in the UI)")
-        summary = (
-            f"{job.get_kind_display()}: {job.processed_rows} rows read, "
-            f"{job.created_rows} added, {job.updated_rows} changed, "
-            f"{job.unchanged_rows} unchanged, {job.rejected_rows} rejected."
-        )
+                out.write(
+                    _("… more in the report of import #%(job)d (CSV in the UI)") % {"job": job.pk}
+                )
+        summary = _(
+            "%(kind)s: %(read)d rows read, %(added)d added, %(changed)d changed, "
+            "%(unchanged)d unchanged, %(rejected)d rejected."
+        ) % {
+            "kind": job.get_kind_display(),
+            "read": job.processed_rows,
+            "added": job.created_rows,
+            "changed": job.updated_rows,
+            "unchanged": job.unchanged_rows,
+            "rejected": job.rejected_rows,
+        }
         if job.status == ImportStatus.DONE:
             out.write(summary)
             return
@@ -136,8 +148,15 @@ class _ProgressBar:
         done = int(self.WIDTH * job.processed_rows / total)
         rate = job.processed_rows / max(time.monotonic() - self.start, 1e-6)
         self.stream.write(
-            f"\r[{'#' * done}{'.' * (self.WIDTH - done)}] {job.processed_rows:,}/{total:,} "
-            f"rows, {rate:,.0f}/s, {job.get_status_display()}   "
+            f"\r[{'#' * done}{'.' * (self.WIDTH - done)}] "
+            + _("%(done)s/%(total)s rows, %(rate)s/s, %(status)s")
+            % {
+                "done": f"{job.processed_rows:,}",
+                "total": f"{total:,}",
+                "rate": f"{rate:,.0f}",
+                "status": job.get_status_display(),
+            }
+            + "   "
         )
         self.stream.flush()
         self.shown = True

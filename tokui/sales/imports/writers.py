@@ -160,7 +160,11 @@ class _ServiceWriter(Writer):
     """Writes rows one by one through the card's services; a dry run is the same inside a
     rolled-back savepoint, so validation sees exactly what writing would refuse."""
 
+    def load_batch(self, batch: list[tuple[int, dict]]) -> None:
+        """Read at once what writing the batch's clean rows will look up, before either pass."""
+
     def check_batch(self, batch):
+        self.load_batch(batch)
         problems: dict[int, list] = {}
         sid = transaction.savepoint()
         try:
@@ -176,6 +180,7 @@ class _ServiceWriter(Writer):
         return problems
 
     def write_batch(self, batch):
+        self.load_batch(batch)
         counts = [0, 0, 0]
         for number, data in batch:
             self.row_number = number
@@ -269,15 +274,7 @@ class CustomerWriter(_ServiceWriter):
             return [names.get(piece, piece) for piece in pieces]
         return names.get(text.casefold(), text)
 
-    def check_batch(self, batch):
-        self._load_cards(batch)
-        return super().check_batch(batch)
-
-    def write_batch(self, batch):
-        self._load_cards(batch)
-        return super().write_batch(batch)
-
-    def _load_cards(self, batch) -> None:
+    def load_batch(self, batch) -> None:
         """The batch's stored cards, which of them the importer may change, and their
         primary addresses: three queries a batch, not three a row. A row changes only its
         own card (a code is once in a file), so what is read here stays true for the batch."""
@@ -454,15 +451,7 @@ class PersonWriter(_ServiceWriter):
             return checks.date_iso(raw)
         return checks.text(raw, max_length={"phone": 32, "email": 254}[column])
 
-    def check_batch(self, batch):
-        self._load_people(batch)
-        return super().check_batch(batch)
-
-    def write_batch(self, batch):
-        self._load_people(batch)
-        return super().write_batch(batch)
-
-    def _load_people(self, batch) -> None:
+    def load_batch(self, batch) -> None:
         """The people the batch's rows name, by customer and name, in one query: the
         first of a name on a card, as the card lists its people. A row changes only the
         person it names, so what is read here stays true for the batch."""

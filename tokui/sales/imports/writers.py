@@ -402,7 +402,7 @@ class CustomerWriter(_ServiceWriter):
         wanted = {"postal_code": values.get("postal_code", "")}
         if "address" in values:
             wanted["line1"] = values["address"]
-        current = Address.objects.filter(customer=customer, is_primary=True).first()
+        current = self.primary_addresses.get(customer.pk)  # none yet for a new card
         if current is None:
             if "line1" not in wanted:
                 raise RowRejected([("address", "", _("This column is required."))])

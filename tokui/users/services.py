@@ -52,12 +52,22 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def _token_secret() -> str:
+    """256 random bits, URL-safe, starting with a letter or digit: the first characters are
+    the token's prefix, which ``tokui token revoke PREFIX`` takes, and one starting with "-"
+    would read as an option (one token in 64)."""
+    while True:
+        secret = secrets.token_urlsafe(32)
+        if secret[0].isalnum():
+            return secret
+
+
 @transaction.atomic
 def token_create(
     *, user: User, name: str, scope: str = TokenScope.WRITE, expires_at=None
 ) -> tuple[ApiToken, str]:
     """Create a token and return it with its secret, which is not stored anywhere."""
-    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    raw = TOKEN_PREFIX + _token_secret()
     token = ApiToken(
         user=user,
         name=name,

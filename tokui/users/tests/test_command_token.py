@@ -98,6 +98,19 @@ def test_revoke_by_prefix_stops_the_token(users):
     assert f"{prefix}" in listing and "revoked" in listing
 
 
+def test_a_prefix_never_reads_as_an_option(users, monkeypatch):
+    """One random secret in 64 starts with "-": ``revoke -AbC…`` would be an option."""
+    secrets = iter(["-dashfirst" + "x" * 33, "_underfirst" + "x" * 32, "Letterfirst" + "x" * 32])
+    monkeypatch.setattr("tokui.users.services.secrets.token_urlsafe", lambda n: next(secrets))
+
+    raw, _ = run("create", "am")
+
+    prefix = ApiToken.objects.get(key_hash=hash_token(raw.strip())).prefix
+    assert prefix == "Letterfi"
+    out, _ = run("revoke", prefix)
+    assert out.strip() == f"Revoked token {prefix} of am."
+
+
 def test_revoke_accepts_the_whole_token_and_is_idempotent(users):
     raw, _ = run("create", "am")
     raw = raw.strip()

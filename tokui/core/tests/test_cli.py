@@ -27,6 +27,7 @@ def demo_environment(tmp_path: Path) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="config.settings.dev",
         TOKUI_DATA_DIR=str(tmp_path),
         PYTHONUNBUFFERED="1",
+        TOKUI_LANGUAGE="en",  # the messages asserted below, whatever the machine's LANG
     )
     return env
 

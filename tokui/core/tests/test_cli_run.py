@@ -35,6 +35,18 @@ def test_an_empty_database_gets_the_demo_and_the_log_ins_are_printed(served):
     assert served == [8123]
 
 
+@pytest.mark.django_db
+def test_the_log_ins_are_printed_in_the_operators_language(served):
+    from django.utils import translation
+
+    with translation.override("ja"):  # as `tokui run` on a Japanese shell
+        output = run("--customers", "3", "--port", "8123")
+
+    assert "データベースが空です: デモの顧客 3 件を読み込みます…" in output
+    assert "Tokui: ブラウザで http://127.0.0.1:8123/ を開いてください。" in output
+    assert "  manager        tokui-demo  manager  エリア JP\n" in output
+
+
 def test_a_database_with_users_gets_no_demo_accounts(users, served):
     output = run()
 

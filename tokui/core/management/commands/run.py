@@ -10,6 +10,7 @@ import time
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from tokui.customers import demo
 
@@ -45,17 +46,22 @@ class Command(BaseCommand):
 
     def handle(self, *args, port, no_demo, customers, noreload, **options):
         if not 0 < port < 65536:
-            raise CommandError(f"--port must be between 1 and 65535, not {port}.")
+            raise CommandError(
+                _("--port must be between 1 and 65535, not %(port)s.") % {"port": port}
+            )
         call_command("migrate", interactive=False, verbosity=1)
         if not no_demo and demo.database_is_empty():
-            self.stdout.write(f"The database is empty: loading {customers} demo customers…")
+            self.stdout.write(
+                _("The database is empty: loading %(count)d demo customers…") % {"count": customers}
+            )
             started = time.monotonic()
             result = demo.demo_load(scenario="store", customers=customers, seed=demo.DEFAULT_SEED)
             self.stdout.write(
-                f"Loaded {result.customers} customers in {time.monotonic() - started:.1f} s."
+                _("Loaded %(count)d customers in %(seconds).1f s.")
+                % {"count": result.customers, "seconds": time.monotonic() - started}
             )
         elif not no_demo and not demo.demo_logins():
-            self.stdout.write("The database already has users: no demo data loaded.")
+            self.stdout.write(_("The database already has users: no demo data loaded."))
         self._print_logins(port)
         return self._serve(port, noreload)
 
@@ -63,21 +69,28 @@ class Command(BaseCommand):
         url = f"http://127.0.0.1:{port}/"
         logins = demo.demo_logins()
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(f"Tokui: open {url} in your browser."))
+        self.stdout.write(
+            self.style.SUCCESS(_("Tokui: open %(url)s in your browser.") % {"url": url})
+        )
         if not logins:
             self.stdout.write(
-                "No demo users in this database; add one with `tokui user add NAME --role "
-                "administrator --password-stdin`."
+                _(
+                    "No demo users in this database; add one with `tokui user add NAME --role "
+                    "administrator --password-stdin`."
+                )
             )
             return
-        self.stdout.write(f"Demo log-ins (every demo password is {demo.DEMO_PASSWORD!r}):")
+        self.stdout.write(
+            _("Demo log-ins (every demo password is %(password)r):")
+            % {"password": demo.DEMO_PASSWORD}
+        )
         width = max(len(login.username) for login in logins)
         for login in logins:
-            area = f"  area {login.area}" if login.area else ""
+            area = "  " + _("area %(area)s") % {"area": login.area} if login.area else ""
             self.stdout.write(
                 f"  {login.username.ljust(width)}  {demo.DEMO_PASSWORD}  {login.role}{area}"
             )
-        self.stdout.write("Press Ctrl-C to stop the web server and the task worker.")
+        self.stdout.write(_("Press Ctrl-C to stop the web server and the task worker."))
         self.stdout.write("")
         self.stdout.flush()
 
@@ -90,7 +103,7 @@ class Command(BaseCommand):
         worker_command = [*tokui, "db_worker"]
         if noreload:
             worker_command.append("--no-reload")
-        commands = {"web server": web_command, "task worker": worker_command}
+        commands = {_("web server"): web_command, _("task worker"): worker_command}
         # Each child leads its own process group, so stopping it also stops what it
         # started (runserver's autoreloader runs the server in a grandchild).
         children = {
@@ -120,8 +133,11 @@ class Command(BaseCommand):
         if crashed:
             # A port in use or a broken database: say which part failed, and fail.
             name, code = crashed
-            raise CommandError(f"The {name} stopped unexpectedly (exit code {code}).")
-        self.stdout.write("Stopped the web server and the task worker.")
+            raise CommandError(
+                _("The %(part)s stopped unexpectedly (exit code %(code)s).")
+                % {"part": name, "code": code}
+            )
+        self.stdout.write(_("Stopped the web server and the task worker."))
 
 
 def _stop_all(processes) -> None:

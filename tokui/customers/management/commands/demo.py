@@ -3,6 +3,7 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from tokui.customers import demo
 
@@ -39,13 +40,22 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(
             self.style.SUCCESS(
-                f"Loaded the {scenario} demo: {result.customers} customers, {result.people} "
-                f"people, {result.addresses} addresses, {result.consents} consents in "
-                f"{time.monotonic() - started:.1f} s."
+                _(
+                    "Loaded the %(scenario)s demo: %(customers)d customers, %(people)d people, "
+                    "%(addresses)d addresses, %(consents)d consents in %(seconds).1f s."
+                )
+                % {
+                    "scenario": scenario,
+                    "customers": result.customers,
+                    "people": result.people,
+                    "addresses": result.addresses,
+                    "consents": result.consents,
+                    "seconds": time.monotonic() - started,
+                }
             )
         )
         if result.users_created:
             self.stdout.write(
-                f"Demo users created (password {demo.DEMO_PASSWORD!r}): "
-                f"{', '.join(result.users_created)}."
+                _("Demo users created (password %(password)r): %(users)s.")
+                % {"password": demo.DEMO_PASSWORD, "users": ", ".join(result.users_created)}
             )

@@ -52,11 +52,18 @@ class ServiceErrorsMixin:
             name = self.field_name_for(key)
             if name in self.fields and not self.fields[name].disabled:
                 self.add_error(name, messages)
+            elif label := self.label_for(key):
+                # Not an input of this form (a field the user may not see or edit): the
+                # message alone ("This field is required.") would not say which.
+                self.add_error(None, [f"{label}: {message}" for message in messages])
             else:
                 self.add_error(None, messages)
 
     def field_name_for(self, key: str) -> str:
         return key
+
+    def label_for(self, key: str) -> str | None:
+        return None
 
 
 class CustomerForm(ServiceErrorsMixin, forms.Form):
@@ -83,6 +90,7 @@ class CustomerForm(ServiceErrorsMixin, forms.Form):
         self.actor = actor
         self.customer = customer
         self.definitions = list(definitions)
+        self.card_field_labels = {d.key: d.display_label for d in self.definitions}
         if customer is not None and "initial" not in kwargs:
             kwargs["initial"] = self._initial_from(customer)
         elif "initial" not in kwargs:
@@ -161,6 +169,9 @@ class CustomerForm(ServiceErrorsMixin, forms.Form):
         if key.startswith("fields."):
             return CARD_FIELD_PREFIX + key.removeprefix("fields.")
         return key
+
+    def label_for(self, key: str) -> str | None:
+        return self.card_field_labels.get(key.removeprefix("fields."))
 
     def service_data(self) -> dict:
         """The cleaned input in the shape ``customer_create``/``customer_update`` take."""

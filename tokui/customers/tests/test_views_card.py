@@ -16,6 +16,7 @@ from tokui.core.testing.factories import (
 from tokui.customers import services
 from tokui.customers.models import Address, Consent, Customer, Person, Tag
 from tokui.fields.choices import Category, FieldType, Maintenance
+from tokui.fields.models import CategoryRule
 from tokui.users.choices import Role
 
 ADMIN = Role.ADMINISTRATOR
@@ -282,6 +283,20 @@ def test_account_manager_creates_a_card_of_their_own(client, users, areas, card_
         "traits": ["friendly", "loyal"],
     }
     assert ObjectChange.objects.filter(action="create", object_id=created.pk).count() == 1
+
+
+def test_a_required_field_the_user_cannot_see_is_named_when_it_stops_a_new_card(
+    client, users, areas, card_fields
+):
+    # Account managers may not see the basic category here, where "Shop name" is required.
+    CategoryRule.objects.create(category=Category.BASIC, role=AM, can_view=False, can_edit=False)
+    client.force_login(users[AM])
+
+    response = client.post(reverse("customers:create"), new_customer_data())
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == ["Shop name: This field is required."]
+    assert not Customer.objects.filter(code="TKY-0100").exists()
 
 
 def test_new_card_starts_with_the_creator_and_their_area(client, users):

@@ -4,6 +4,7 @@ records, and with ``--purge`` the retention purge. Run it from cron after midnig
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from tokui.audit import services
 from tokui.audit.tasks import yesterday
@@ -13,7 +14,9 @@ def _date(value: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(value)
     except ValueError as error:
-        raise CommandError(f"--date must be YYYY-MM-DD, not {value!r}") from error
+        raise CommandError(
+            _("--date must be YYYY-MM-DD, not %(value)r") % {"value": value}
+        ) from error
 
 
 class Command(BaseCommand):
@@ -37,11 +40,19 @@ class Command(BaseCommand):
     def handle(self, *args, date=None, purge=False, **options):
         day = _date(date) if date else yesterday()
         alerts = services.check_access_volume(day=day)
-        self.stdout.write(f"{day.isoformat()}: {len(alerts)} new unusual-volume alert(s)")
+        self.stdout.write(
+            _("%(day)s: %(count)d new unusual-volume alert(s)")
+            % {"day": day.isoformat(), "count": len(alerts)}
+        )
         for alert in alerts:
-            self.stdout.write(f"  {alert.user.username}: {alert.count} cards (norm {alert.norm:g})")
+            self.stdout.write(
+                "  "
+                + _("%(user)s: %(count)d cards (norm %(norm)s)")
+                % {"user": alert.user.username, "count": alert.count, "norm": f"{alert.norm:g}"}
+            )
         if purge:
             deleted = services.purge_access_records()
             self.stdout.write(
-                f"Purged {deleted} access record(s) older than {services.retention_days()} days"
+                _("Purged %(count)d access record(s) older than %(days)d days")
+                % {"count": deleted, "days": services.retention_days()}
             )

@@ -4,6 +4,7 @@ those in it for longer than TOKUI_TRASH_RETENTION_DAYS. Run ``--purge`` daily fr
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tokui.customers import services
 from tokui.customers.models import Customer
@@ -27,8 +28,8 @@ class Command(BaseCommand):
         if purge:
             purged = services.customers_purge()
             self.stdout.write(
-                f"Purged {len(purged)} card(s) in the trash for more than "
-                f"{services.trash_retention_days()} days"
+                _("Purged %(count)d card(s) in the trash for more than %(days)d days")
+                % {"count": len(purged), "days": services.trash_retention_days()}
             )
             for code in purged:
                 self.stdout.write(f"  {code}")
@@ -47,7 +48,10 @@ class Command(BaseCommand):
             purge_after = timezone.localtime(customer.deleted_at + delta)
             who = customer.deleted_by.username if customer.deleted_by_id else "-"
             self.stdout.write(
-                f"{customer.code}\t{customer.name}\tdeleted {deleted:%Y-%m-%d %H:%M} by {who}"
-                f"\tpurged after {purge_after:%Y-%m-%d %H:%M}"
+                f"{customer.code}\t{customer.name}\t"
+                + _("deleted %(when)s by %(who)s")
+                % {"when": f"{deleted:%Y-%m-%d %H:%M}", "who": who}
+                + "\t"
+                + _("purged after %(when)s") % {"when": f"{purge_after:%Y-%m-%d %H:%M}"}
             )
-        self.stdout.write(f"{count} card(s) in the trash")
+        self.stdout.write(_("%(count)d card(s) in the trash") % {"count": count})

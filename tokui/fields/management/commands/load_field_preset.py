@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from tokui.fields.services import PRESETS, field_preset_load
 
@@ -23,5 +24,8 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         self.stdout.write(
-            self.style.SUCCESS(f"Preset {name}: {added} fields added, {updated} updated.")
+            self.style.SUCCESS(
+                _("Preset %(name)s: %(added)d fields added, %(updated)d updated.")
+                % {"name": name, "added": added, "updated": updated}
+            )
         )

@@ -8,6 +8,7 @@ after changes made outside Tokui.
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from tokui.customers.models import Customer
 from tokui.metrics.services import metrics_refresh
@@ -29,10 +30,19 @@ class Command(BaseCommand):
             found = dict(Customer.objects.filter(code__in=customers).values_list("code", "id"))
             unknown = sorted(set(customers) - set(found))
             if unknown:
-                raise CommandError(f"Unknown customer code: {', '.join(unknown)}")
+                raise CommandError(
+                    _("Unknown customer code: %(codes)s") % {"codes": ", ".join(unknown)}
+                )
             customer_ids = list(found.values())
         start = time.perf_counter()
         rows = metrics_refresh(customer_ids=customer_ids)
         seconds = time.perf_counter() - start
-        scope = "all customers" if full else f"{len(customer_ids)} customer(s)"
-        self.stdout.write(f"Figures of {scope}: {rows} row(s) written in {seconds:.2f} s.")
+        scope = (
+            _("all customers")
+            if full
+            else _("%(count)d customer(s)") % {"count": len(customer_ids)}
+        )
+        self.stdout.write(
+            _("Figures of %(scope)s: %(rows)d row(s) written in %(seconds).2f s.")
+            % {"scope": scope, "rows": rows, "seconds": seconds}
+        )

@@ -7,6 +7,7 @@ same service and scope check as the page; ``--status`` and ``--area`` narrow the
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from tokui.customers import services
 from tokui.customers.choices import CustomerStatus
@@ -29,15 +30,17 @@ class Command(BaseCommand):
         if username:
             actor = users.filter(username=username, is_active=True).first()
             if actor is None:
-                raise CommandError(f"There is no active user {username!r}.")
+                raise CommandError(_("There is no active user %(name)r.") % {"name": username})
         else:
             actor = users.filter(role=Role.ADMINISTRATOR, is_active=True).order_by("pk").first()
             if actor is None:
-                raise CommandError("There is no active administrator; say who with --as.")
+                raise CommandError(_("There is no active administrator; say who with --as."))
         giver = users.filter(username=from_user).first()
         receiver = users.filter(username=to_user).first()
         if giver is None or receiver is None:
-            raise CommandError(f"There is no user {from_user if giver is None else to_user!r}.")
+            raise CommandError(
+                _("There is no user %(name)r.") % {"name": from_user if giver is None else to_user}
+            )
         customer_ids = None
         if status or area:
             cards = handover_customers(user=actor, from_user=giver)
@@ -53,7 +56,10 @@ class Command(BaseCommand):
         except (ValidationError, PermissionDenied) as exc:
             messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
             raise CommandError(" ".join(messages)) from exc
-        self.stdout.write(f"{moved} customers handed from {giver.username} to {receiver.username}.")
+        self.stdout.write(
+            _("%(count)d customers handed from %(giver)s to %(receiver)s.")
+            % {"count": moved, "giver": giver.username, "receiver": receiver.username}
+        )
 
 
 def _area_path(code: str) -> str:
@@ -61,5 +67,5 @@ def _area_path(code: str) -> str:
 
     area = area_list().filter(code=code).first()
     if area is None:
-        raise CommandError(f"There is no area {code!r}.")
+        raise CommandError(_("There is no area %(code)r.") % {"code": code})
     return area.path

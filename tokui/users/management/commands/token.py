@@ -5,6 +5,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tokui.users.choices import TokenScope
 from tokui.users.models import ApiToken, User
@@ -61,27 +62,39 @@ class Command(BaseCommand):
     def _user(self, username: str) -> User:
         user = User.objects.filter(username=username).first()
         if user is None:
-            raise CommandError(f"Unknown user {username!r}.")
+            raise CommandError(_("Unknown user %(name)r.") % {"name": username})
         return user
 
     def handle_create(self, *, username, label, scope, expires_days, **options):
         user = self._user(username)
         if not user.is_active:
-            raise CommandError(f"User {username!r} is deactivated; a token would not work.")
+            raise CommandError(
+                _("User %(name)r is deactivated; a token would not work.") % {"name": username}
+            )
         expires_at = None
         if expires_days is not None:
             if expires_days < 1:
-                raise CommandError("--expires-days must be at least 1.")
+                raise CommandError(_("--expires-days must be at least 1."))
             expires_at = timezone.now() + datetime.timedelta(days=expires_days)
         try:
             token, raw = token_create(user=user, name=label, scope=scope, expires_at=expires_at)
         except ValidationError as exc:
-            raise CommandError(f"Token not created: {' '.join(exc.messages)}") from exc
+            raise CommandError(
+                _("Token not created: %(why)s") % {"why": " ".join(exc.messages)}
+            ) from exc
         # The secret goes to stdout alone so scripts can capture it; the notes go to stderr.
         self.stdout.write(raw)
         self.stderr.write(
-            f"Token {token.prefix} ({token.scope}, expires {_when(expires_at)}) for {username}. "
-            "Copy it now: only its hash is stored and it cannot be shown again."
+            _(
+                "Token %(prefix)s (%(scope)s, expires %(expires)s) for %(name)s. "
+                "Copy it now: only its hash is stored and it cannot be shown again."
+            )
+            % {
+                "prefix": token.prefix,
+                "scope": token.scope,
+                "expires": _when(expires_at),
+                "name": username,
+            }
         )
 
     def handle_list(self, *, username, **options):
@@ -114,16 +127,30 @@ class Command(BaseCommand):
             tokens = tokens.filter(key_hash=hash_token(raw))
         tokens = list(tokens)
         if not tokens:
-            raise CommandError(f"No token with prefix {prefix!r}.")
+            raise CommandError(_("No token with prefix %(prefix)r.") % {"prefix": prefix})
         if len(tokens) > 1:
             raise CommandError(
-                f"{len(tokens)} tokens share the prefix {prefix!r} "
-                f"(users: {', '.join(t.user.username for t in tokens)}); "
-                "give the whole token instead of its prefix."
+                _(
+                    "%(count)d tokens share the prefix %(prefix)r (users: %(users)s); "
+                    "give the whole token instead of its prefix."
+                )
+                % {
+                    "count": len(tokens),
+                    "prefix": prefix,
+                    "users": ", ".join(t.user.username for t in tokens),
+                }
             )
         token = tokens[0]
         if token.revoked_at:
-            self.stdout.write(f"Token {prefix} of {token.user.username} was already revoked.")
+            self.stdout.write(
+                _("Token %(prefix)s of %(name)s was already revoked.")
+                % {"prefix": prefix, "name": token.user.username}
+            )
             return
         token_revoke(token=token)
-        self.stdout.write(self.style.SUCCESS(f"Revoked token {prefix} of {token.user.username}."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Revoked token %(prefix)s of %(name)s.")
+                % {"prefix": prefix, "name": token.user.username}
+            )
+        )

@@ -4,6 +4,7 @@ import sys
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from tokui.accounts.selectors import area_get_by_code
 from tokui.users.choices import Role
@@ -57,18 +58,21 @@ class Command(BaseCommand):
 
     def handle_add(self, *, username, role, area, password_stdin, **options):
         if role not in Role.values:
-            raise CommandError(f"Unknown role {role!r}. Choose one of: {', '.join(Role.values)}.")
+            raise CommandError(
+                _("Unknown role %(role)r. Choose one of: %(roles)s.")
+                % {"role": role, "roles": ", ".join(Role.values)}
+            )
         area_obj = None
         if area:
             area_obj = area_get_by_code(area)
             if area_obj is None:
-                raise CommandError(f"Unknown area {area!r}.")
+                raise CommandError(_("Unknown area %(code)r.") % {"code": area})
         password = None
         if password_stdin:
             stdin = options.get("stdin") or sys.stdin
             password = stdin.readline().rstrip("\r\n")
             if not password:
-                raise CommandError("--password-stdin was given but standard input was empty.")
+                raise CommandError(_("--password-stdin was given but standard input was empty."))
         try:
             user = user_create(
                 username=username,
@@ -80,22 +84,31 @@ class Command(BaseCommand):
                 last_name=options["last_name"],
             )
         except ValidationError as exc:
-            raise CommandError(f"User {username!r} not created: {_messages(exc)}") from exc
-        password_note = "with a password" if password else "without a usable password"
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Created user {user.username} ({user.role}"
-                f"{', area ' + area_obj.code if area_obj else ''}) {password_note}."
-            )
+            raise CommandError(
+                _("User %(name)r not created: %(why)s") % {"name": username, "why": _messages(exc)}
+            ) from exc
+        details = (
+            _("%(role)s, area %(area)s") % {"role": user.role, "area": area_obj.code}
+            if area_obj
+            else user.role
         )
+        created = (
+            _("Created user %(name)s (%(details)s) with a password.")
+            if password
+            else _("Created user %(name)s (%(details)s) without a usable password.")
+        )
+        self.stdout.write(self.style.SUCCESS(created % {"name": user.username, "details": details}))
 
     def handle_deactivate(self, *, username, **options):
         user = User.objects.filter(username=username).first()
         if user is None:
-            raise CommandError(f"Unknown user {username!r}.")
+            raise CommandError(_("Unknown user %(name)r.") % {"name": username})
         revoked = user_deactivate(user=user)
         self.stdout.write(
-            self.style.SUCCESS(f"Deactivated {username}; revoked {revoked} API token(s).")
+            self.style.SUCCESS(
+                _("Deactivated %(name)s; revoked %(count)d API token(s).")
+                % {"name": username, "count": revoked}
+            )
         )
 
     def handle_list(self, **options):

@@ -246,6 +246,17 @@ def _changed_parts(before: dict, after: dict) -> list[str]:
     return sorted(part for part in parts if part)
 
 
+def hidden_parts_named(actor, data: dict) -> list[str]:
+    """The card parts ``data`` (as ``customer_update`` takes it) names that ``actor`` may
+    not see: built-in parts, and card fields that exist (an unknown key is the card's
+    validation's to name). Hidden parts are never editable (tokui.fields.access)."""
+    access = card_access(actor)
+    parts = {change_part("customers.customer", name) for name in data if name != "field_values"}
+    hidden = {part for part in parts if part and not access.can_view(part)}
+    hidden.update(access.hidden_keys.intersection(data.get("field_values") or {}))
+    return sorted(hidden)
+
+
 def _require_editable(actor, parts) -> None:
     """GOV-1, CARD-3: refuse a write to a part of the card the actor may not edit, naming it.
 
@@ -295,6 +306,9 @@ def customer_update(*, actor, customer: Customer, data: dict, expected_version: 
         .get(pk=customer.pk)
     )
     _check_version(customer, expected_version)
+    # A part the actor may not see is refused whatever value is sent: "unchanged" for the
+    # stored value and "refused" for any other would tell them the value.
+    _require_editable(actor, hidden_parts_named(actor, data))
     before = customer_snapshot(customer)
     errors = _apply_customer_data(customer, data, partial=True)
     if errors:

@@ -361,6 +361,27 @@ def test_an_account_manager_may_not_change_a_field_they_may_not_see(users, card,
     assert state() == before
 
 
+def test_a_hidden_field_is_refused_alike_whether_the_guess_is_right_or_wrong(client, users, card):
+    """Answering "unchanged" to the stored value and "refused" to any other would tell it."""
+    am = users[Role.ACCOUNT_MANAGER]
+    before = state()
+
+    answers = [
+        api(
+            client,
+            am,
+            "patch",
+            "/api/v1/customers/TKY-0001",
+            {"version": card.version, "fields": {"route": guess}},
+        )
+        for guess in (VALUES["route"], "ROUTE-SOUTH-1")
+    ]
+
+    assert [answer.status_code for answer in answers] == [403, 403]
+    assert answers[0].json() == answers[1].json()
+    assert state() == before
+
+
 def test_a_read_only_category_refuses_changes_through_every_path(client, users, card):
     CategoryRule.objects.create(
         category=Category.PERSONAL, role=Role.ACCOUNT_MANAGER, can_view=True, can_edit=False

@@ -333,6 +333,8 @@ class CustomerWriter(_ServiceWriter):
         number field's text) counts as a change and goes to them, which judge it."""
         if customer.pk not in self.changeable:
             return False  # the services refuse it, without telling whether the card exists
+        if customer_services.hidden_parts_named(self.actor, fields):
+            return False  # refused by the services whatever the value (it would tell it)
         for name, value in fields.items():
             if name == "field_values":
                 stored = customer.field_values or {}

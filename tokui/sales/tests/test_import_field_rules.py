@@ -57,3 +57,23 @@ def test_a_card_outside_the_scope_is_still_unknown(
     rejection = job.rejections.get()
     assert rejection.reason == "Unknown customer, or not one of the customers you may change."
     assert "trade_terms" not in rejection.reason
+
+
+def test_a_hidden_column_is_refused_even_with_the_stored_value(tmp_path, users, customer):
+    """Counting the row as unchanged would tell the importer the hidden value."""
+    FieldDefinitionFactory(
+        key="credit_note",
+        label="Credit note",
+        field_type=FieldType.TEXT,
+        category=Category.MANAGEMENT,
+    )
+    CategoryRule.objects.create(
+        category=Category.MANAGEMENT, role=Role.ACCOUNT_MANAGER, can_view=False, can_edit=False
+    )
+    customer.field_values = {"credit_note": "slow payer"}
+    customer.save()
+
+    job = run(tmp_path, users[Role.ACCOUNT_MANAGER], "code,credit_note\nTKY-0001,slow payer\n")
+
+    assert job.unchanged_rows == 0
+    assert job.rejections.get().reason == "You may not change these parts of the card: Credit note."

@@ -3,7 +3,7 @@ with a reason naming the field, while a card outside their scope stays unconfirm
 
 import pytest
 
-from tokui.core.testing.factories import FieldDefinitionFactory
+from tokui.core.testing.factories import AddressFactory, FieldDefinitionFactory
 from tokui.customers.models import Customer
 from tokui.fields.choices import Category, FieldType
 from tokui.fields.models import CategoryRule
@@ -77,3 +77,16 @@ def test_a_hidden_column_is_refused_even_with_the_stored_value(tmp_path, users, 
 
     assert job.unchanged_rows == 0
     assert job.rejections.get().reason == "You may not change these parts of the card: Credit note."
+
+
+def test_a_hidden_address_is_refused_even_when_it_is_the_stored_one(tmp_path, users, customer):
+    AddressFactory(customer=customer, postal_code="100-0001", line1="千代田1-1", is_primary=True)
+    CategoryRule.objects.create(
+        category=Category.PERSONAL, role=Role.ACCOUNT_MANAGER, can_view=False, can_edit=False
+    )
+    rows = "code,postal_code,address\nTKY-0001,100-0001,千代田1-1\n"
+
+    job = run(tmp_path, users[Role.ACCOUNT_MANAGER], rows)
+
+    assert job.unchanged_rows == 0
+    assert job.rejections.get().reason.startswith("You may not change these parts of the card")

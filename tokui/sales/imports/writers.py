@@ -129,18 +129,15 @@ class Writer:
         return set()
 
 
-def _same_card_value(stored, wanted) -> bool:
-    """Whether a card field's stored value is what an import's cell gives: the same text,
-    choice or choices, or a whole number written as the card writes it (the card keeps
-    numbers as numbers; yes and no have forms of their own, left to the card)."""
+def _same_value(stored, wanted) -> bool:
+    """Whether a stored value is what an import's clean cell gives: the same text, choice or
+    choices, a date in ISO form, or a whole number written as the card writes it (card
+    fields keep numbers as numbers; yes and no have forms of their own, left to the card)."""
     if type(stored) is int:
         return str(stored) == wanted
+    if hasattr(stored, "isoformat"):
+        return stored.isoformat() == wanted
     return stored == wanted
-
-
-def _stored_text(value):
-    """A stored value as an import's clean cell gives it: a date in ISO form."""
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _customers_by_code(actor, codes) -> dict[str, Customer]:
@@ -338,7 +335,7 @@ class CustomerWriter(_ServiceWriter):
         for name, value in fields.items():
             if name == "field_values":
                 stored = customer.field_values or {}
-                if not all(_same_card_value(stored.get(k), wanted) for k, wanted in value.items()):
+                if not all(_same_value(stored.get(k), wanted) for k, wanted in value.items()):
                     return False
             elif name in ("owner", "area"):
                 if getattr(customer, f"{name}_id") != value.pk:
@@ -483,7 +480,7 @@ class PersonWriter(_ServiceWriter):
         if (
             person is not None
             and self.may_edit_people
-            and all(_stored_text(getattr(person, k)) == v for k, v in fields.items())
+            and all(_same_value(getattr(person, k), v) for k, v in fields.items())
         ):
             return 2
         try:
